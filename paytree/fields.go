@@ -1,0 +1,105 @@
+package paytree
+
+import "time"
+
+// Field names of the wire contract (sections 3 and 4).
+const (
+	FMerchantID       = "merchantId"
+	FTerminalUniqueID = "terminalUniqueId"
+	FBranchCode       = "branchCode"
+	FTerminalCode     = "terminalCode"
+	FLocale           = "locale"
+	FTimeZone         = "timeZone"
+	FCurrencyCode     = "currencyCode"
+	FAppVersion       = "appVersion"
+	FRequestID        = "requestId"
+	FRequestTime      = "requestTime"
+	FSignType         = "signType"
+	FSign             = "sign"
+
+	FResponseTime     = "responseTime"
+	FResultCode       = "resultCode"
+	FErrorCode        = "errorCode"
+	FErrorSubCode     = "errorSubCode"
+	FErrorMessage     = "errorMessage"
+	FTargetResultCode = "targetResultCode"
+
+	FPayType         = "payType"
+	FAmount          = "amount"
+	FUserCode        = "userCode"
+	FReceiptNo       = "receiptNo"
+	FRemark          = "remark"
+	FOrderID         = "orderId"
+	FTransTime       = "transTime"
+	FTransStatus     = "transStatus"
+	FRefundAmount    = "refundAmount"
+	FRefundReason    = "refundReason"
+	FRefundedTotal   = "refundedTotal"
+	FTargetRequestID = "targetRequestId"
+	FValueType       = "valueType"
+)
+
+// Fixed values of the library spec (2.6) and contract section 3.
+const (
+	SignTypeRSA        = "RSA"
+	FixedLocale        = "JAPAN"
+	FixedTimeZone      = "p9"
+	FixedCurrencyCode  = "JPY"
+	DefaultAppVersion  = "windows-WbCPSPay-1.0"
+	TimeLayout         = "20060102150405"
+	MaxRequestIDLength = 32
+)
+
+// JST is the zone of every wire timestamp and log file date (UTC+9, no DST),
+// whatever the host's zone.
+var JST = time.FixedZone("JST", 9*60*60)
+
+// FormatTime writes t as yyyyMMddHHmmss in JST.
+func FormatTime(t time.Time) string { return t.In(JST).Format(TimeLayout) }
+
+// ParseTime reads a yyyyMMddHHmmss JST timestamp.
+func ParseTime(s string) (time.Time, error) { return time.ParseInLocation(TimeLayout, s, JST) }
+
+// ValidRequestID reports whether id is 1–32 of [0-9A-Za-z_-].
+func ValidRequestID(id string) bool {
+	if len(id) == 0 || len(id) > MaxRequestIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !isAlnum(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidAmount reports whether s is a wire amount: 1–15 decimal digits, no
+// sign, no leading zero, value ≥ 1.
+func ValidAmount(s string) bool {
+	if len(s) == 0 || len(s) > 15 || s[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsAlnum reports whether s is non-empty and all [0-9A-Za-z].
+func IsAlnum(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
