@@ -111,6 +111,10 @@ var catalog = []ErrorDef{
 	{"E3006", TypePaytree, VendorCall, "VendorCall", "operation not supported by the channel", "この決済プラットフォームでは利用できない操作です"},
 	{"E9001", TypePaytree, CPSCall, "CPSCall", "gateway internal error: outcome UNKNOWN, confirm", "ゲートウェイ内部エラー: 結果不明のため確認します"},
 	{"E9002", TypePaytree, Retry, "Retry", "gateway busy or in maintenance: not processed", "ゲートウェイが混雑中またはメンテナンス中: 処理されていません"},
+	// This project's addition: the ErrorEvent of a PayConfirm(true) whose
+	// confirm still answers WAITING (library spec 4.1 (2)). The gateway never
+	// sends it.
+	{"W0001", TypePaytree, Customer, "Customer", "customer has not approved yet (WAITING): wait, then PayConfirm again", "顧客支払待ちです(パスコード未入力): お客様の操作を待って再度確認してください"},
 }
 
 var catalogIndex = func() map[string]int {
@@ -170,4 +174,5 @@ const (
 	E3006 = "E3006"
 	E9001 = "E9001"
 	E9002 = "E9002"
+	W0001 = "W0001" // this project's addition, never on the wire
 )
