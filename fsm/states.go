@@ -62,6 +62,12 @@ const (
 // String returns the event's name.
 func (e Event) String() string { return string(e) }
 
+// AllEvents lists every event, in declaration order.
+func AllEvents() []Event {
+	return []Event{EvSend, EvPaid, EvDeposited, EvDone, EvWait, EvFail, EvLost, EvConfirm, EvResend,
+		EvReverse, EvReversed, EvEscalate}
+}
+
 // Transition is one row of a machine's table: Event moves any of Src to Dst.
 type Transition struct {
 	Event Event

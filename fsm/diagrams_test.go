@@ -1,0 +1,60 @@
+package fsm
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wbpay/wbpay/paytree"
+)
+
+const diagramsDir = "../docs/state-diagrams"
+
+// diagramText is the committed form of docs/state-diagrams/<op>.md.
+var diagramText = map[paytree.Operation][2]string{
+	paytree.OpPay: {"Pay", "A pay is journaled before it is sent; a lost answer is confirmed, and a pay whose " +
+		"outcome stays unknown, or whose customer approval is abandoned, is reversed by its requestId; " +
+		"a reverse that cannot be achieved is escalated (CPSCall)."},
+	paytree.OpDeposit: {"Deposit", "A deposit follows the pay machine without the customer's approval: " +
+		"a lost answer is confirmed, an outcome that stays unknown is reversed, and a reverse that cannot " +
+		"be achieved is escalated (CPSCall)."},
+	paytree.OpRefund: {"Refund", "A refund is never reversed: a lost answer is confirmed and the same request " +
+		"is resent with the same requestId until it settles, or it is escalated (CPSCall)."},
+	paytree.OpReverse: {"Reverse", "A reverse is never undone: a lost answer is confirmed and the same request " +
+		"is resent with the same requestId until it settles, or it is escalated (CPSCall)."},
+}
+
+func diagramDoc(op paytree.Operation) string {
+	t := diagramText[op]
+	var b strings.Builder
+	b.WriteString("# " + t[0] + " state machine\n\n")
+	b.WriteString("<!-- Generated from fsm.Mermaid by TestDiagramsUpToDate; refresh with: WBPAY_UPDATE_DIAGRAMS=1 go test ./fsm/ -->\n\n")
+	b.WriteString(t[1] + "\n\n")
+	b.WriteString("```mermaid\n" + Mermaid(op) + "```\n")
+	return b.String()
+}
+
+func TestDiagramsUpToDate(t *testing.T) {
+	update := os.Getenv("WBPAY_UPDATE_DIAGRAMS") != ""
+	for _, op := range machineOps {
+		path := filepath.Join(diagramsDir, op.String()+".md")
+		want := diagramDoc(op)
+		if update {
+			require.NoError(t, os.MkdirAll(diagramsDir, 0o755))
+			require.NoError(t, os.WriteFile(path, []byte(want), 0o644))
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("read %s: %v; refresh with: WBPAY_UPDATE_DIAGRAMS=1 go test ./fsm/", path, err)
+			continue
+		}
+		if string(got) != want {
+			t.Errorf("%s is stale (it differs from fsm.Mermaid(%s)); refresh with: WBPAY_UPDATE_DIAGRAMS=1 go test ./fsm/\n--- committed\n%s\n--- generated\n%s",
+				path, op, got, want)
+		}
+	}
+}

@@ -1,0 +1,45 @@
+// Package fsm holds one state machine per operation — pay, deposit, refund
+// and reverse — built on github.com/looplab/fsm, and exports them as Mermaid
+// diagrams (docs/state-diagrams/, kept fresh by TestDiagramsUpToDate).
+//
+// The package is pure: no I/O, no clock, no callbacks. looplab's machine is
+// used only as the transition table and its validator, because its callbacks
+// cannot return errors, an event fired from a callback deadlocks, and a
+// cancelled context can leave it stuck in transition. The driver (engine and
+// recovery) asks Next for the state an event leads to, journals that
+// transition durably, makes the network call the new state stands for, and
+// only then calls Fire. Nothing here survives a crash: after a restart the
+// driver rebuilds each unfinished transaction's machine with New from the
+// state in its journal snapshot.
+//
+// States (a State's string is what the journal stores):
+//
+//	new         not yet journaled; only ever a source
+//	sending     journaled; the request may be on the wire
+//	unknown     the answer was lost: money may have moved
+//	confirming  a confirm is on the wire (may repeat: confirming → confirming)
+//	waiting     pay only: WAITING, the customer must approve
+//	resending   refund/reverse: resent with its own requestId
+//	reversing   pay/deposit: a reverse by targetRequestId is on the wire (may repeat)
+//	paid        terminal (pay): the channel holds the money
+//	deposited   terminal (deposit): the deposit is done
+//	refunded    terminal (refund): the refund is done
+//	reversed    terminal: nothing held (pay/deposit undone, or reverse done)
+//	failed      terminal: refused, nothing moved
+//	escalated   terminal: a person must act (CPSCall); never retried silently
+//
+// Pay and deposit never resend: an unknown outcome is confirmed, then
+// reversed. Refund and reverse are never undone: an unknown outcome is
+// confirmed, then resent with the same requestId, then escalated. The exact
+// tables are in states.go (Transitions); the diagrams are
+// docs/state-diagrams/pay.md, deposit.md, refund.md and reverse.md.
+//
+// Use:
+//
+//	m, err := fsm.New(paytree.OpPay, fsm.StateNew) // or the journaled state
+//	next, err := m.Next(fsm.EvSend)                 // journal (state → next), then send
+//	from, to, err := m.Fire(fsm.EvSend)             // errors.Is(err, fsm.ErrIllegal) if not allowed
+//
+// A Machine is not safe for concurrent use; the functions States, Terminal
+// and Mermaid are.
+package fsm
