@@ -136,4 +136,3 @@ func ParseChannel(s string) (Channel, bool) {
 var AutoDetectPrefixes = map[string]Channel{
 	"28": PayPay, "36": LinePay, "31": RakutenPay, "22": DPayment, "27": AuPay, "29": MerPay,
 }
-
