@@ -1,0 +1,283 @@
+package journal
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/internal/crashpoint"
+	"github.com/wbpay/wbpay/paytree"
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+)
+
+// Crash points around the commit of an Append.
+const (
+	PointCommitBefore = "journal/commit/before"
+	PointCommitAfter  = "journal/commit/after"
+)
+
+// Append journals e and the transaction's new snapshot snap in one bbolt
+// transaction (fsync'd): it assigns e.Seq, e.PrevHash and e.Hash, stores e and
+// snap and updates the indexes. It is durable when it returns nil; on error
+// nothing of it is stored. It returns ErrConflict when e.TxnID is empty,
+// snap.ID or snap.State does not match e, or e.From is not the stored state
+// (fsm.StateNew for a new transaction); ErrInvalid for input that cannot be
+// stored. snap is not modified; a "userCode" key in snap.Request is not
+// stored. The crash point "journal/commit/before" runs before the commit (its
+// error aborts the append and is returned wrapped), "journal/commit/after"
+// after it.
+func (j *Journal) Append(e *Entry, snap *Txn) error {
+	if e == nil || snap == nil {
+		return fmt.Errorf("%w: nil entry or snapshot", ErrInvalid)
+	}
+	if err := checkInput(e, snap); err != nil {
+		return err
+	}
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	switch {
+	case j.closed:
+		return ErrClosed
+	case j.readOnly:
+		return ErrReadOnly
+	}
+	if f := j.failed.Load(); f != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, *f)
+	}
+	if err := crashpoint.Hit(PointCommitBefore); err != nil {
+		return fmt.Errorf("journal: commit of txn %s aborted: %w", e.TxnID, err)
+	}
+	ne := *e
+	committing := false
+	p := &pos{txn: e.TxnID}
+	err := j.guard(p, func() error {
+		return j.db.Update(func(tx *bolt.Tx) error {
+			if err := appendTx(j.path, tx, &ne, snap); err != nil {
+				return err
+			}
+			committing = true
+			return nil
+		})
+	})
+	if err != nil {
+		if committing && !errors.Is(err, ErrCorrupt) {
+			// The write or fsync failed: the page cache may now differ from
+			// the file, so refuse to build on it.
+			j.failed.CompareAndSwap(nil, &err)
+			j.log.Error("journal commit failed: journal unusable until reopened", zap.String("path", j.path),
+				zap.String("txn-id", e.TxnID), zap.Error(err))
+			return fmt.Errorf("journal: commit of txn %s: %w", e.TxnID, err)
+		}
+		return err
+	}
+	e.Seq, e.PrevHash, e.Hash = ne.Seq, ne.PrevHash, ne.Hash
+	if err := crashpoint.Hit(PointCommitAfter); err != nil {
+		j.log.Warn("crash point after commit", zap.String("txn-id", e.TxnID), zap.Error(err))
+	}
+	return nil
+}
+
+// checkInput checks what Append can check without the stored state.
+func checkInput(e *Entry, s *Txn) error {
+	switch {
+	case e.TxnID == "":
+		return fmt.Errorf("%w: entry without txn id", ErrConflict)
+	case s.ID != e.TxnID:
+		return fmt.Errorf("%w: snapshot id %q, entry txn id %q", ErrConflict, s.ID, e.TxnID)
+	case e.To != s.State:
+		return fmt.Errorf("%w: txn %s: entry goes to %q, snapshot is %q", ErrConflict, e.TxnID, e.To, s.State)
+	case s.State == "" || s.State == fsm.StateNew:
+		return fmt.Errorf("%w: txn %s: a transition cannot go to %q", ErrInvalid, e.TxnID, s.State)
+	case e.Time.IsZero():
+		return fmt.Errorf("%w: txn %s: entry without time", ErrInvalid, e.TxnID)
+	case !inNanoRange(s.CreatedAt):
+		return fmt.Errorf("%w: txn %s: createdAt %v outside 1678–2262", ErrInvalid, e.TxnID, s.CreatedAt)
+	}
+	for _, k := range [...]struct{ name, v string }{{"id", s.ID}, {"orderId", s.OrderID}, {"receiptNo", s.ReceiptNo}} {
+		if len(k.v) > maxKeyPart || strings.IndexByte(k.v, 0) >= 0 {
+			return fmt.Errorf("%w: txn %.64s: %s is longer than %d bytes or holds a NUL byte", ErrInvalid, e.TxnID, k.name, maxKeyPart)
+		}
+	}
+	return nil
+}
+
+var (
+	minNano = time.Unix(0, -1<<63).Add(time.Second)
+	maxNano = time.Unix(0, 1<<63-1).Add(-time.Second)
+)
+
+func inNanoRange(t time.Time) bool { return t.After(minNano) && t.Before(maxNano) }
+
+// tables are a transaction's buckets.
+type tables struct {
+	entries, txns, unfinished, byOrder, byReceipt, byCreated, meta *bolt.Bucket
+}
+
+// openTables returns tx's buckets, or a *CorruptError naming the missing one.
+func openTables(path string, tx *bolt.Tx) (*tables, error) {
+	get := func(name []byte) *bolt.Bucket { return tx.Bucket(name) }
+	t := &tables{get(bucketEntries), get(bucketTxns), get(bucketUnfinished), get(bucketByOrder),
+		get(bucketByReceipt), get(bucketByCreated), get(bucketMeta)}
+	for i, b := range []*bolt.Bucket{t.entries, t.txns, t.unfinished, t.byOrder, t.byReceipt, t.byCreated, t.meta} {
+		if b == nil {
+			return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("bucket %q is missing", allBuckets[i])}
+		}
+	}
+	if t.entries.Writable() {
+		t.entries.FillPercent = appendFill
+		t.txns.FillPercent = appendFill
+		t.byCreated.FillPercent = appendFill
+	}
+	return t, nil
+}
+
+// journalMeta is the meta bucket's content.
+type journalMeta struct {
+	lastSeq  uint64
+	lastHash string // hex; "" while empty
+	txns     uint64
+}
+
+func readMetaBucket(path string, b *bolt.Bucket) (journalMeta, error) {
+	var m journalMeta
+	bad := func(format string, args ...any) error {
+		return &CorruptError{Path: path, Reason: "meta: " + fmt.Sprintf(format, args...)}
+	}
+	if v := b.Get(metaVersion); v == nil {
+		return m, bad("no format version")
+	} else if string(v) != formatVersion {
+		return m, bad("unknown format version %.40q (this build reads %q)", v, formatVersion)
+	}
+	var ok bool
+	if m.lastSeq, ok = u64(b.Get(metaLastSeq)); !ok {
+		return m, bad("bad last seq")
+	}
+	if m.txns, ok = u64(b.Get(metaTxns)); !ok {
+		return m, bad("bad transaction count")
+	}
+	h := b.Get(metaLastHash)
+	switch {
+	case m.lastSeq == 0 && h == nil:
+	case m.lastSeq > 0 && len(h) == 32:
+		m.lastHash = hex.EncodeToString(h)
+	default:
+		return m, bad("last hash of %d bytes for last seq %d", len(h), m.lastSeq)
+	}
+	return m, nil
+}
+
+// appendTx is Append's work inside one write transaction: it validates e
+// against the stored snapshot, stores both and updates the indexes and meta.
+// It fills e.Seq, e.PrevHash and e.Hash.
+func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
+	t, err := openTables(path, tx)
+	if err != nil {
+		return err
+	}
+	m, err := readMetaBucket(path, t.meta)
+	if err != nil {
+		return err
+	}
+	id := []byte(snap.ID)
+	var old *Txn
+	var seqs []uint64
+	from := fsm.StateNew
+	if v := t.txns.Get(id); v != nil {
+		if old, seqs, err = decodeTxn(v); err != nil {
+			return &CorruptError{Path: path, TxnID: snap.ID, Reason: err.Error()}
+		}
+		from = old.State
+	}
+	if e.From != from {
+		return fmt.Errorf("%w: txn %s: entry comes from %q, stored state is %q", ErrConflict, e.TxnID, e.From, from)
+	}
+
+	seq := m.lastSeq + 1
+	value, hash, err := encodeEntry(e, seq, m.lastHash)
+	if err != nil {
+		return fmt.Errorf("%w: txn %s: %v", ErrInvalid, e.TxnID, err)
+	}
+	if err := t.entries.Put(seqKey(seq), value); err != nil {
+		return err
+	}
+	stored := *snap
+	if _, ok := stored.Request[paytree.FUserCode]; ok {
+		stored.Request = maps.Clone(stored.Request)
+		delete(stored.Request, paytree.FUserCode)
+	}
+	sv, err := encodeTxn(&stored, append(seqs, seq))
+	if err != nil {
+		return fmt.Errorf("%w: txn %s: %v", ErrInvalid, e.TxnID, err)
+	}
+	if err := t.txns.Put(id, sv); err != nil {
+		return err
+	}
+	if err := updateIndexes(t, old, &stored); err != nil {
+		return err
+	}
+
+	if err := t.meta.Put(metaLastSeq, seqKey(seq)); err != nil {
+		return err
+	}
+	rawHash, _ := hex.DecodeString(hash)
+	if err := t.meta.Put(metaLastHash, rawHash); err != nil {
+		return err
+	}
+	if old == nil {
+		if err := t.meta.Put(metaTxns, seqKey(m.txns+1)); err != nil {
+			return err
+		}
+	}
+	e.Seq, e.PrevHash, e.Hash = seq, m.lastHash, hash
+	return nil
+}
+
+// indexKeys lists a snapshot's keys in each secondary index (nil: none).
+func indexKeys(s *Txn) (unfinished, created, order, receipt []byte) {
+	if s == nil {
+		return
+	}
+	if !s.State.Terminal() {
+		unfinished = []byte(s.ID)
+	}
+	created = createdKey(s.CreatedAt, s.ID)
+	if s.OrderID != "" {
+		order = pairKey(s.OrderID, s.ID)
+	}
+	if s.ReceiptNo != "" {
+		receipt = pairKey(s.ReceiptNo, s.ID)
+	}
+	return
+}
+
+// updateIndexes moves the snapshot's index keys from what old had to what
+// s has, touching only the indexes that change.
+func updateIndexes(t *tables, old, s *Txn) error {
+	ou, oc, oo, or := indexKeys(old)
+	nu, nc, no, nr := indexKeys(s)
+	for _, x := range []struct {
+		b        *bolt.Bucket
+		old, new []byte
+	}{{t.unfinished, ou, nu}, {t.byCreated, oc, nc}, {t.byOrder, oo, no}, {t.byReceipt, or, nr}} {
+		if bytes.Equal(x.old, x.new) && (x.old == nil) == (x.new == nil) {
+			continue
+		}
+		if x.old != nil {
+			if err := x.b.Delete(x.old); err != nil {
+				return err
+			}
+		}
+		if x.new != nil {
+			if err := x.b.Put(x.new, []byte{}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

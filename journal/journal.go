@@ -1,0 +1,282 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+	"go.uber.org/zap"
+)
+
+// DefaultTimeout is how long Open waits for the file lock when
+// Options.Timeout is zero.
+const DefaultTimeout = 100 * time.Millisecond
+
+// Options configure Open.
+type Options struct {
+	Timeout  time.Duration // how long Open waits for the file lock (default 100ms); on timeout Open returns ErrLocked
+	Logger   *zap.Logger   // nil means zap.NewNop()
+	ReadOnly bool          // for audit commands: shared lock, Append returns ErrReadOnly
+
+	// openFile replaces os.OpenFile for the journal file (tests use it to
+	// hand bbolt a descriptor the kernel refuses to write through).
+	openFile func(name string, flag int, perm os.FileMode) (*os.File, error)
+}
+
+// Journal is an open journal file. It is safe for concurrent use; Appends
+// are serialized by bbolt and each is durable when it returns nil.
+type Journal struct {
+	path     string
+	db       *bolt.DB
+	log      *zap.Logger
+	readOnly bool
+
+	mu     sync.RWMutex // held shared by every operation, exclusively by Close
+	closed bool
+
+	failed atomic.Pointer[error] // the commit error that made the journal unusable
+}
+
+// Open opens the journal at path, creating it (and nothing else) when it does
+// not exist and opts.ReadOnly is false. It fails with ErrLocked when another
+// Journal holds the file past opts.Timeout, and with an error wrapping
+// ErrCorrupt (a *CorruptError naming the file) when the file is damaged;
+// it never writes to a file it finds damaged. Open reads only the meta, the
+// last entry and the unfinished transactions: its cost does not grow with
+// the history (Verify checks everything).
+func Open(path string, opts Options) (*Journal, error) {
+	start := time.Now()
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = zap.NewNop()
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !opts.ReadOnly:
+		if err := create(path, opts); err != nil {
+			return nil, fmt.Errorf("create journal %s: %w", path, err)
+		}
+		lg.Info("journal created", zap.String("path", path))
+	case err != nil:
+		return nil, fmt.Errorf("open journal: %w", err)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("open journal %s: not a regular file", path)
+	case fi.Size() == 0:
+		return nil, &CorruptError{Path: path, Reason: "empty file (a journal is never empty once created)"}
+	}
+
+	// Check the file's shape under a shared lock before bbolt maps it for
+	// writing (a read-only bbolt open reads nothing but the meta pages).
+	ro, err := openBolt(path, true, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPath(path); err != nil {
+		_ = ro.Close()
+		lg.Error("journal damaged", zap.String("path", path), zap.Error(err))
+		return nil, err
+	}
+	db := ro
+	if !opts.ReadOnly {
+		if err := ro.Close(); err != nil {
+			return nil, fmt.Errorf("open journal %s: %w", path, err)
+		}
+		if db, err = openBolt(path, false, opts); err != nil {
+			return nil, err
+		}
+	}
+	j := &Journal{path: path, db: db, log: lg, readOnly: opts.ReadOnly}
+	rep, err := j.checkOpen()
+	if err != nil {
+		_ = db.Close()
+		lg.Error("journal damaged", zap.String("path", path), zap.Error(err))
+		return nil, err
+	}
+	lg.Info("journal opened", zap.String("path", path), zap.Bool("read-only", opts.ReadOnly),
+		zap.Uint64("last-seq", rep.lastSeq), zap.Int("unfinished", rep.unfinished), zap.Duration("took", time.Since(start)))
+	return j, nil
+}
+
+func checkPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	defer f.Close()
+	return checkFile(path, f)
+}
+
+// openBolt opens path with bbolt, turning a lock timeout into ErrLocked, a
+// bad meta page into ErrCorrupt and a panic or memory fault into ErrCorrupt.
+func openBolt(path string, readOnly bool, opts Options) (db *bolt.DB, err error) {
+	var file *os.File
+	bo := &bolt.Options{
+		Timeout:  opts.Timeout,
+		ReadOnly: readOnly,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			open := os.OpenFile
+			if opts.openFile != nil {
+				open = opts.openFile
+			}
+			f, err := open(name, flag, perm)
+			file = f
+			return f, err
+		},
+	}
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			// bbolt gave up half-way: release the lock it took. Its mapping
+			// of the damaged file is lost to us and stays until exit.
+			if file != nil {
+				_ = file.Close()
+			}
+			db, err = nil, &CorruptError{Path: path, Reason: fmt.Sprintf("bbolt failed reading the file: %v", r)}
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, bo)
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("open journal %s: %w (waited %v)", path, ErrLocked, opts.Timeout)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
+		return nil, &CorruptError{Path: path, Reason: "bbolt: " + err.Error()}
+	}
+	return nil, fmt.Errorf("open journal %s: %w", path, err)
+}
+
+// create makes a new, empty journal at path atomically: it builds it under a
+// temporary name beside path and links it into place, so that path never
+// names a half-initialised file and an existing journal is never replaced.
+func create(path string, opts Options) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".creating-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Close(); err != nil {
+		return err
+	}
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: opts.Timeout})
+	if err != nil {
+		return err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		m := tx.Bucket(bucketMeta)
+		if err := m.Put(metaVersion, []byte(formatVersion)); err != nil {
+			return err
+		}
+		if err := m.Put(metaLastSeq, seqKey(0)); err != nil {
+			return err
+		}
+		return m.Put(metaTxns, seqKey(0))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil // created meanwhile by another opener: use theirs
+		}
+		if _, serr := os.Lstat(path); !errors.Is(serr, fs.ErrNotExist) {
+			return err
+		}
+		if err := os.Rename(tmp, path); err != nil { // no hard links here
+			return err
+		}
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // directories cannot be fsync'd there; NTFS journals metadata
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Path returns the journal file's path as given to Open.
+func (j *Journal) Path() string { return j.path }
+
+// Close releases the file. Later calls of any method return ErrClosed;
+// Close itself may be called again and then returns nil.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	if err := j.db.Close(); err != nil {
+		return fmt.Errorf("close journal %s: %w", j.path, err)
+	}
+	return nil
+}
+
+// pos is where a read or check is, so that a panic or fault inside bbolt can
+// be reported against the entry or transaction being read.
+type pos struct {
+	seq uint64
+	txn string
+}
+
+// guard runs fn with memory faults turned into panics and turns any panic
+// (bbolt panics on damaged pages) into a *CorruptError at p.
+func (j *Journal) guard(p *pos, fn func() error) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			ce := &CorruptError{Path: j.path, Reason: fmt.Sprintf("bbolt failed reading the file: %v", r)}
+			if p != nil {
+				ce.Seq, ce.TxnID = p.seq, p.txn
+			}
+			err = ce
+		}
+	}()
+	return fn()
+}
+
+// view runs fn in a read transaction, guarded.
+func (j *Journal) view(p *pos, fn func(tx *bolt.Tx) error) error {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
+		return ErrClosed
+	}
+	return j.guard(p, func() error { return j.db.View(fn) })
+}
+
+// corrupt builds a *CorruptError for this journal.
+func (j *Journal) corrupt(seq uint64, txn, format string, args ...any) *CorruptError {
+	return &CorruptError{Path: j.path, Seq: seq, TxnID: txn, Reason: fmt.Sprintf(format, args...)}
+}
