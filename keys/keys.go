@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/wbpay/wbpay/internal/atomicfile"
 )
@@ -51,6 +52,9 @@ func ParsePrivatePEM(data []byte) (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
 		return nil, fmt.Errorf("%w: no PEM block found", ErrKey)
+	}
+	if block.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
+		return nil, fmt.Errorf("%w: the private key is encrypted; a passphrase-free key is needed", ErrKey)
 	}
 	var key *rsa.PrivateKey
 	switch block.Type {
@@ -182,7 +186,13 @@ func Verify(key *rsa.PublicKey, msg []byte, sig string) error {
 	if sig == "" {
 		return fmt.Errorf("%w: missing", ErrSignature)
 	}
-	raw, err := base64.StdEncoding.DecodeString(sig)
+	// Only the canonical form is accepted: the decoder would otherwise skip
+	// line breaks and ignore non-zero padding bits, so that many strings
+	// would verify as one signature.
+	if strings.ContainsAny(sig, "\r\n") {
+		return fmt.Errorf("%w: not base64: contains a line break", ErrSignature)
+	}
+	raw, err := base64.StdEncoding.Strict().DecodeString(sig)
 	if err != nil {
 		return fmt.Errorf("%w: not base64: %v", ErrSignature, err)
 	}
