@@ -121,7 +121,10 @@ func newNetTransport(o Options) *http.Transport {
 		DisableCompression:  true,
 		MaxIdleConns:        4,
 		MaxIdleConnsPerHost: 2,
-		IdleConnTimeout:     90 * time.Second,
+		// A request written on a kept-alive connection that the gateway
+		// closes at the same moment comes back as Unknown (never resent);
+		// dropping idle connections early makes that rarer.
+		IdleConnTimeout: 30 * time.Second,
 	}
 }
 
@@ -212,7 +215,12 @@ func (c *Client) judge(ctx context.Context, id string, status int, raw []byte, r
 		return fail(Unknown, paytree.N0003, ErrHTTPStatus, nil, fmt.Sprintf("HTTP %d", status)), nil
 	}
 	if readErr != nil {
-		if ctx.Err() != nil || isTimeout(readErr) {
+		switch {
+		case errors.Is(ctx.Err(), context.Canceled):
+			return fail(Unknown, paytree.N0002, ErrNoAnswer, readErr, "cancelled while reading the answer"), nil
+		case ctx.Err() != nil:
+			return fail(Unknown, paytree.N0002, ErrNoAnswer, readErr, "caller's deadline passed while reading the answer"), nil
+		case isTimeout(readErr):
 			return fail(Unknown, paytree.N0002, ErrNoAnswer, readErr, fmt.Sprintf("timeout after %s while reading the answer", c.timeout)), nil
 		}
 		return fail(Unknown, paytree.N0004, ErrUnreadable, readErr, "answer truncated: connection closed"), nil

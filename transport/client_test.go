@@ -3,12 +3,17 @@ package transport
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -275,6 +280,30 @@ func TestRequestOnTheWire(t *testing.T) {
 	assert.Equal(t, "application/json; charset=utf-8", g.header.Get("Content-Type"))
 }
 
+// TestHTTP1Only: even to a gateway offering HTTP/2, the client speaks
+// HTTP/1.1, whose connection semantics the not-sent proof relies on.
+func TestHTTP1Only(t *testing.T) {
+	var proto atomic.Value
+	testKeys(t)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(r.Proto)
+		raw, _ := io.ReadAll(r.Body)
+		req, _ := paytree.Decode(raw)
+		signedAnswer(nil)(t, w, r, req)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	o := baseOptions(t, srv.URL)
+	o.RootCAs = pool
+	c := newClient(t, o)
+	res := c.Send(context.Background(), payPath, payRequest(t))
+	require.Equal(t, Answered, res.Outcome, "detail %q err %v", res.Detail, res.Err)
+	assert.Equal(t, "HTTP/1.1", proto.Load())
+}
+
 // TestBaseURLPrefix checks that a BaseURL with a path prefix (and a trailing
 // slash) is joined to the operation path.
 func TestBaseURLPrefix(t *testing.T) {
@@ -439,6 +468,31 @@ func TestCancellation(t *testing.T) {
 		assert.Equal(t, "cancelled while waiting for the answer", res.Detail)
 		assert.Equal(t, 1, res.Attempts)
 		assert.EqualValues(t, 1, g.hits.Load())
+	})
+	t.Run("while reading the answer", func(t *testing.T) {
+		g := newGateway(t, func(_ testing.TB, w http.ResponseWriter, r *http.Request, _ paytree.Fields) {
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte(`{"requestId":`))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		// A network transport wrapped to cancel the caller's context as soon
+		// as the status and headers have arrived.
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: g.pool()}}
+		t.Cleanup(tr.CloseIdleConnections)
+		c := clientFor(t, g, func(o *Options) {
+			o.RoundTripper = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				resp, err := tr.RoundTrip(r)
+				cancel()
+				return resp, err
+			})
+		})
+		res := c.Send(ctx, payPath, payRequest(t))
+		assert.Equal(t, Unknown, res.Outcome, "detail %q err %v", res.Detail, res.Err)
+		assert.Equal(t, paytree.N0002, res.Code)
+		assert.Equal(t, 200, res.HTTPStatus)
+		assert.Equal(t, "cancelled while reading the answer", res.Detail)
 	})
 }
 
