@@ -41,11 +41,14 @@ func Decode(body []byte) (Fields, error) {
 	if !utf8.Valid(body) {
 		return nil, fmt.Errorf("%w: body is not valid UTF-8", ErrMalformed)
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %s", ErrMalformed, syntaxDetail(err))
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
@@ -54,7 +57,7 @@ func Decode(body []byte) (Fields, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: %s", ErrMalformed, syntaxDetail(err))
 		}
 		key, _ := tok.(string)
 		if !validFieldName(key) {
@@ -65,21 +68,48 @@ func Decode(body []byte) (Fields, error) {
 		}
 		tok, err = dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("%w: field %q: %v", ErrMalformed, key, err)
+			return nil, fmt.Errorf("%w: field %q: %s", ErrMalformed, key, syntaxDetail(err))
 		}
 		val, ok := tok.(string)
 		if !ok {
-			return nil, fmt.Errorf("%w: field %q is not a string", ErrMalformed, key)
+			return nil, fmt.Errorf("%w: field %q is %s, not a string", ErrMalformed, key, jsonKind(tok))
 		}
 		out[key] = val
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %s", ErrMalformed, syntaxDetail(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: data after the JSON object", ErrMalformed)
 	}
 	return out, nil
+}
+
+// jsonKind names the kind of a non-string JSON value token.
+func jsonKind(tok json.Token) string {
+	switch v := tok.(type) {
+	case json.Delim:
+		if v == '[' {
+			return "an array"
+		}
+		return "an object"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("a %T", tok)
+}
+
+// syntaxDetail describes a JSON tokenizer error, naming a truncated body as
+// such rather than as a bare "EOF".
+func syntaxDetail(err error) string {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of body (truncated JSON)"
+	}
+	return err.Error()
 }
 
 // Encode writes f as one flat JSON object with keys in ascending order, so

@@ -45,9 +45,12 @@ func ParseTransStatus(v string) (TransStatus, bool) {
 	if len(v) == 0 || len(v) > 2 || v[0] == '0' {
 		return 0, false
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, false
+	n := 0
+	for i := 0; i < len(v); i++ { // digits only: strconv.Atoi would take "+1"
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(v[i]-'0')
 	}
 	s := TransStatus(n)
 	return s, s.Valid()
