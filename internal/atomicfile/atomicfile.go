@@ -60,6 +60,8 @@ func Write(path string, perm os.FileMode, exclusive bool, fill func(io.Writer) e
 		if err = os.Link(tmp.Name(), path); err != nil {
 			if errors.Is(err, os.ErrExist) {
 				err = fmt.Errorf("%w: %s", ErrExists, path)
+			} else {
+				err = fmt.Errorf("link to %s: %w", path, err)
 			}
 			return err
 		}
