@@ -144,7 +144,7 @@ func openBolt(path string, readOnly bool, opts Options) (db *bolt.DB, err error)
 			if file != nil {
 				_ = file.Close()
 			}
-			db, err = nil, &CorruptError{Path: path, Reason: fmt.Sprintf("bbolt failed reading the file: %v", r)}
+			db, err = nil, &CorruptError{Path: path, Reason: fmt.Sprintf("bbolt failed opening the file: %v", r)}
 		}
 	}()
 	db, err = bolt.Open(path, 0o600, bo)
@@ -155,6 +155,11 @@ func openBolt(path string, readOnly bool, opts Options) (db *bolt.DB, err error)
 		return nil, fmt.Errorf("open journal %s: %w (waited %v)", path, ErrLocked, opts.Timeout)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, &CorruptError{Path: path, Reason: "bbolt: " + err.Error()}
+	}
+	// bbolt reports some damage (a file too short) with plain errors:
+	// name the damage when the file shows it.
+	if cerr := checkPath(path); errors.Is(cerr, ErrCorrupt) {
+		return nil, cerr
 	}
 	return nil, fmt.Errorf("open journal %s: %w", path, err)
 }
@@ -245,8 +250,9 @@ func (j *Journal) Close() error {
 // pos is where a read or check is, so that a panic or fault inside bbolt can
 // be reported against the entry or transaction being read.
 type pos struct {
-	seq uint64
-	txn string
+	seq   uint64
+	txn   string
+	where string // what was being read, when seq and txn cannot say
 }
 
 // guard runs fn with memory faults turned into panics and turns any panic
@@ -259,6 +265,9 @@ func (j *Journal) guard(p *pos, fn func() error) (err error) {
 			ce := &CorruptError{Path: j.path, Reason: fmt.Sprintf("bbolt failed reading the file: %v", r)}
 			if p != nil {
 				ce.Seq, ce.TxnID = p.seq, p.txn
+				if p.where != "" {
+					ce.Reason = p.where + ": " + ce.Reason
+				}
 			}
 			err = ce
 		}

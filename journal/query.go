@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -46,6 +47,17 @@ func (j *Journal) loadEntry(t *tables, seq uint64) (Entry, error) {
 		prev = h
 	}
 	e, err := decodeEntry(seq, prev, v)
+	if errors.Is(err, errBadHash) && seq > 1 {
+		// The damage may be in the predecessor's stored hash: blame the
+		// first bad entry.
+		pp := ""
+		if seq > 2 {
+			pp, _ = storedHash(t.entries.Get(seqKey(seq - 2)))
+		}
+		if pe, perr := decodeEntry(seq-1, pp, t.entries.Get(seqKey(seq-1))); perr != nil {
+			return e, j.corrupt(seq-1, pe.TxnID, "%v", perr)
+		}
+	}
 	if err != nil {
 		return e, j.corrupt(seq, e.TxnID, "%v", err)
 	}
@@ -63,7 +75,7 @@ type openReport struct {
 // its last entry. Its cost is O(unfinished), not O(history).
 func (j *Journal) checkOpen() (openReport, error) {
 	var rep openReport
-	p := &pos{}
+	p := &pos{where: "reading the meta"}
 	err := j.guard(p, func() error {
 		return j.db.View(func(tx *bolt.Tx) error {
 			t, err := openTables(j.path, tx)
@@ -75,6 +87,7 @@ func (j *Journal) checkOpen() (openReport, error) {
 				return err
 			}
 			rep.lastSeq = m.lastSeq
+			p.where = "reading the last entry"
 			k, _ := t.entries.Cursor().Last()
 			if m.lastSeq == 0 {
 				if k != nil {
@@ -84,7 +97,7 @@ func (j *Journal) checkOpen() (openReport, error) {
 				if seq, ok := u64(k); !ok || seq != m.lastSeq {
 					return j.corrupt(m.lastSeq, "", "last entry key %x, meta's last seq %d", k, m.lastSeq)
 				}
-				p.seq = m.lastSeq
+				*p = pos{seq: m.lastSeq}
 				e, err := j.loadEntry(t, m.lastSeq)
 				if err != nil {
 					return err
@@ -93,6 +106,7 @@ func (j *Journal) checkOpen() (openReport, error) {
 					return j.corrupt(m.lastSeq, e.TxnID, "hash %s, meta's last hash %s", e.Hash, m.lastHash)
 				}
 			}
+			*p = pos{where: "reading the unfinished index"}
 			c := t.unfinished.Cursor()
 			for k, _ := c.First(); k != nil; k, _ = c.Next() {
 				id := string(k)
@@ -101,6 +115,7 @@ func (j *Journal) checkOpen() (openReport, error) {
 					return err
 				}
 				rep.unfinished++
+				*p = pos{where: "reading the unfinished index after txn " + id}
 			}
 			return nil
 		})
@@ -204,6 +219,7 @@ func (j *Journal) Unfinished() ([]*Txn, error) {
 				return j.corrupt(0, p.txn, "listed as unfinished but has no snapshot")
 			}
 			out = append(out, s)
+			*p = pos{where: "reading the unfinished index after txn " + p.txn}
 		}
 		return nil
 	})
@@ -374,6 +390,7 @@ func (j *Journal) List(q Query) ([]*Txn, error) {
 					break
 				}
 			}
+			*p = pos{where: "reading the creation-time index before txn " + p.txn}
 		}
 		return nil
 	})
@@ -462,6 +479,7 @@ func (j *Journal) ForEachTxn(q Query, fn func(*Txn) error) error {
 				if q.match(s) {
 					batch = append(batch, s)
 				}
+				*p = pos{where: "reading the creation-time index after txn " + p.txn}
 			}
 			done = len(batch) < chunk
 			return nil
@@ -492,7 +510,7 @@ func (j *Journal) ForEachEntry(fn func(Entry) error) error {
 	next, prev := uint64(1), ""
 	for {
 		var batch []Entry
-		p := &pos{}
+		p := &pos{seq: next}
 		err := j.view(p, func(tx *bolt.Tx) error {
 			t, err := openTables(j.path, tx)
 			if err != nil {
@@ -511,6 +529,7 @@ func (j *Journal) ForEachEntry(fn func(Entry) error) error {
 				}
 				batch = append(batch, e)
 				next, prev = seq+1, e.Hash
+				p.seq = next
 			}
 			return nil
 		})

@@ -34,10 +34,11 @@ func (j *Journal) Verify() (Report, error) {
 		if err := j.verifyChain(t, p, m, &rep); err != nil {
 			return err
 		}
+		*p = pos{where: "reading the first snapshot"}
 		if err := j.verifyTxns(t, p, m, &rep); err != nil {
 			return err
 		}
-		*p = pos{}
+		*p = pos{where: "checking bbolt's pages"}
 		var first error
 		for err := range tx.Check() {
 			if first == nil {
@@ -121,6 +122,7 @@ func (j *Journal) verifyTxns(t *tables, p *pos, m journalMeta, rep *Report) erro
 		}
 		listed += uint64(len(seqs))
 
+		*p = pos{txn: id, where: "checking the indexes"}
 		u, cr, o, r := indexKeys(s)
 		if (u != nil) != (t.unfinished.Get([]byte(id)) != nil) {
 			return j.corrupt(last, id, "unfinished index disagrees with state %q", s.State)
@@ -144,8 +146,9 @@ func (j *Journal) verifyTxns(t *tables, p *pos, m journalMeta, rep *Report) erro
 			receipts++
 		}
 		rep.Txns++
+		*p = pos{where: "reading the snapshot after txn " + id}
 	}
-	*p = pos{}
+	*p = pos{where: "counting index keys"}
 	if listed != rep.Entries {
 		return j.corrupt(0, "", "%d entries stored, snapshots list %d", rep.Entries, listed)
 	}
