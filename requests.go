@@ -1,0 +1,285 @@
+package wbpay
+
+import (
+	"context"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/paytree"
+)
+
+// maxAmount is the largest 15-digit amount.
+const maxAmount = 999_999_999_999_999
+
+// Pay starts a payment and returns at once; the outcome arrives through the
+// handlers (CompleteEvent, twice when the customer must approve; ErrorEvent,
+// twice when a failed pay could not be reversed). It returns an *Error when
+// the request is refused before anything is sent: L0003 (invalid field),
+// L0004 (a sequence is running), L0005 (closed), L0007 (journal not written,
+// the request was NOT sent).
+func (e *Engine) Pay(req *PayRequest) error {
+	_, err := e.start(nil, paytree.OpPay, func() (*run, error) { return e.newPay(req) })
+	return err
+}
+
+// PaySync runs the same sequence as Pay and waits for its end, including the
+// customer's approval. Cancelling ctx stops the wait, not the sequence.
+func (e *Engine) PaySync(ctx context.Context, req *PayRequest) (*Result, error) {
+	return e.start(ctx, paytree.OpPay, func() (*run, error) { return e.newPay(req) })
+}
+
+// Refund starts a refund of a paid order; see Pay for the returned errors.
+func (e *Engine) Refund(req *RefundRequest) error {
+	_, err := e.start(nil, paytree.OpRefund, func() (*run, error) { return e.newRefund(req) })
+	return err
+}
+
+// RefundSync runs Refund's sequence and waits for its end.
+func (e *Engine) RefundSync(ctx context.Context, req *RefundRequest) (*Result, error) {
+	return e.start(ctx, paytree.OpRefund, func() (*run, error) { return e.newRefund(req) })
+}
+
+// Reverse starts a reverse (取消) of a pay or deposit by its orderId.
+func (e *Engine) Reverse(req *ReverseRequest) error {
+	_, err := e.start(nil, paytree.OpReverse, func() (*run, error) { return e.newReverse(req) })
+	return err
+}
+
+// ReverseSync runs Reverse's sequence and waits for its end.
+func (e *Engine) ReverseSync(ctx context.Context, req *ReverseRequest) (*Result, error) {
+	return e.start(ctx, paytree.OpReverse, func() (*run, error) { return e.newReverse(req) })
+}
+
+// Deposit starts a deposit (入金, a charge of the customer's wallet).
+func (e *Engine) Deposit(req *DepositRequest) error {
+	_, err := e.start(nil, paytree.OpDeposit, func() (*run, error) { return e.newDeposit(req) })
+	return err
+}
+
+// DepositSync runs Deposit's sequence and waits for its end.
+func (e *Engine) DepositSync(ctx context.Context, req *DepositRequest) (*Result, error) {
+	return e.start(ctx, paytree.OpDeposit, func() (*run, error) { return e.newDeposit(req) })
+}
+
+// PayConfirm answers a pay that waits for the customer's approval:
+// true asks the gateway now (PAID → CompleteEvent, still waiting →
+// ErrorEvent W0001); false ends the wait (PAID → CompleteEvent, anything
+// else → reverse, then ErrorEvent). L0008 when no pay is waiting, L0004 when
+// the previous PayConfirm is still being answered.
+func (e *Engine) PayConfirm(confirm bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return errorf(paytree.L0005, "the engine was closed")
+	}
+	if e.waiting == nil {
+		return errorf(paytree.L0008, "no payment is waiting for the customer")
+	}
+	select {
+	case e.waiting.confirm <- confirm:
+		return nil
+	default:
+		return errorf(paytree.L0004, "the previous PayConfirm is still being answered")
+	}
+}
+
+// start validates and journals the first step synchronously (so a journal
+// failure is returned as L0007 and nothing is sent), then runs the rest of
+// the sequence in the background. With ctx non-nil it waits for the end.
+func (e *Engine) start(ctx context.Context, op paytree.Operation, build func() (*run, error)) (*Result, error) {
+	r, err := build()
+	if err != nil {
+		return nil, err
+	}
+	if err := e.acquire(op.String()); err != nil {
+		return nil, err
+	}
+	if err := r.begin(); err != nil {
+		e.releaseBusy()
+		return nil, err
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		r.drive()
+	}()
+	if ctx == nil {
+		return nil, nil
+	}
+	select {
+	case <-r.done:
+		return r.result(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// checkLen returns L0003 naming field when v is longer than max characters,
+// or empty while required.
+func checkLen(field, v string, max int, required bool) error {
+	n := utf8.RuneCountInString(v)
+	if required && n == 0 {
+		return errorf(paytree.L0003, "%s is required", field)
+	}
+	if n > max {
+		return errorf(paytree.L0003, "%s is %d characters, at most %d allowed", field, n, max)
+	}
+	if !utf8.ValidString(v) {
+		return errorf(paytree.L0003, "%s is not valid UTF-8", field)
+	}
+	return nil
+}
+
+func checkAmount(field string, v int64) error {
+	if v < 1 || v > maxAmount {
+		return errorf(paytree.L0003, "%s must be 1 to %d, got %d", field, int64(maxAmount), v)
+	}
+	return nil
+}
+
+func checkChannel(field string, c Channel, autoOK bool) error {
+	switch {
+	case !c.Valid():
+		return errorf(paytree.L0003, "%s %d is not a known channel", field, int(c))
+	case c == paytree.JCBAliPay:
+		return errorf(paytree.L0003, "%s JCBAliPay cannot be requested (it only appears in answers)", field)
+	case c == paytree.AutoDetect && !autoOK:
+		return errorf(paytree.L0003, "%s AutoDetect is not allowed here", field)
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) newPay(req *PayRequest) (*run, error) {
+	if req == nil {
+		return nil, errorf(paytree.L0003, "request is nil")
+	}
+	if err := firstErr(
+		checkChannel("PayType", req.PayType, true),
+		checkAmount("Amount", req.Amount),
+		checkLen("UserCode", req.UserCode, 512, true),
+		checkLen("ReceiptNo", req.ReceiptNo, 32, false),
+		checkLen("Remark", req.Remark, 128, false),
+	); err != nil {
+		return nil, err
+	}
+	op := paytree.Fields{paytree.FAmount: strconv.FormatInt(req.Amount, 10)}
+	if req.PayType != paytree.AutoDetect {
+		op[paytree.FPayType] = req.PayType.Code()
+	}
+	setIf(op, paytree.FReceiptNo, req.ReceiptNo)
+	setIf(op, paytree.FRemark, req.Remark)
+	return e.newRun(paytree.OpPay, op, paytree.Fields{paytree.FUserCode: req.UserCode}, func(t *journal.Txn) {
+		t.Amount = req.Amount
+		t.PayType = req.PayType.Code()
+		t.ReceiptNo = req.ReceiptNo
+		t.UserCodeMasked = journal.MaskUserCode(req.UserCode)
+		t.UserCodeHash = journal.HashUserCode(req.UserCode)
+	})
+}
+
+func (e *Engine) newDeposit(req *DepositRequest) (*run, error) {
+	if req == nil {
+		return nil, errorf(paytree.L0003, "request is nil")
+	}
+	vt := req.ValueType
+	if vt == "" {
+		vt = paytree.ValueBasic
+	}
+	if err := firstErr(
+		checkChannel("PayType", req.PayType, false),
+		checkAmount("Amount", req.Amount),
+		checkLen("UserCode", req.UserCode, 32, true),
+		checkLen("ReceiptNo", req.ReceiptNo, 32, false),
+	); err != nil {
+		return nil, err
+	}
+	switch vt {
+	case paytree.ValueBasic, paytree.ValueBonus, paytree.ValueCoupon, paytree.ValuePoint:
+	default:
+		return nil, errorf(paytree.L0003, "ValueType %q is not BASIC, BONUS, COUPON or POINT", vt)
+	}
+	op := paytree.Fields{
+		paytree.FPayType:   req.PayType.Code(),
+		paytree.FValueType: string(vt),
+		paytree.FAmount:    strconv.FormatInt(req.Amount, 10),
+	}
+	setIf(op, paytree.FReceiptNo, req.ReceiptNo)
+	return e.newRun(paytree.OpDeposit, op, paytree.Fields{paytree.FUserCode: req.UserCode}, func(t *journal.Txn) {
+		t.Amount = req.Amount
+		t.PayType = req.PayType.Code()
+		t.ReceiptNo = req.ReceiptNo
+		t.UserCodeMasked = journal.MaskUserCode(req.UserCode)
+		t.UserCodeHash = journal.HashUserCode(req.UserCode)
+	})
+}
+
+func (e *Engine) newRefund(req *RefundRequest) (*run, error) {
+	if req == nil {
+		return nil, errorf(paytree.L0003, "request is nil")
+	}
+	if err := firstErr(
+		checkLen("OrderID", req.OrderID, 32, true),
+		checkAmount("RefundAmount", req.RefundAmount),
+		checkLen("RefundReason", req.RefundReason, 256, false),
+		checkLen("Remark", req.Remark, 256, false),
+	); err != nil {
+		return nil, err
+	}
+	op := paytree.Fields{
+		paytree.FOrderID:      req.OrderID,
+		paytree.FRefundAmount: strconv.FormatInt(req.RefundAmount, 10),
+	}
+	setIf(op, paytree.FRefundReason, req.RefundReason)
+	setIf(op, paytree.FRemark, req.Remark)
+	return e.newRun(paytree.OpRefund, op, nil, func(t *journal.Txn) {
+		t.Amount = req.RefundAmount
+		t.OrderID = req.OrderID
+	})
+}
+
+func (e *Engine) newReverse(req *ReverseRequest) (*run, error) {
+	if req == nil {
+		return nil, errorf(paytree.L0003, "request is nil")
+	}
+	if err := checkLen("OrderID", req.OrderID, 32, true); err != nil {
+		return nil, err
+	}
+	return e.newRun(paytree.OpReverse, paytree.Fields{paytree.FOrderID: req.OrderID}, nil, func(t *journal.Txn) {
+		t.OrderID = req.OrderID
+	})
+}
+
+func setIf(f paytree.Fields, k, v string) {
+	if v != "" {
+		f[k] = v
+	}
+}
+
+// newRun makes the run of a new transaction; nothing is journaled yet.
+// opFields are journaled with the transaction (to resend it identically);
+// secret fields (the userCode) only ever live in memory.
+func (e *Engine) newRun(op paytree.Operation, opFields, secret paytree.Fields, fill func(*journal.Txn)) (*run, error) {
+	id, err := newRequestID()
+	if err != nil {
+		return nil, newError(paytree.L0007, "no request id: "+err.Error(), err)
+	}
+	now := e.clock.Now()
+	t := &journal.Txn{ID: id, Op: op, State: fsm.StateNew, CreatedAt: now, UpdatedAt: now, Request: opFields}
+	fill(t)
+	m, err := fsm.New(op, fsm.StateNew)
+	if err != nil {
+		return nil, newError(paytree.L0003, err.Error(), err)
+	}
+	return newRunFor(e, t, m, secret, false), nil
+}

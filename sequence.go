@@ -1,0 +1,883 @@
+package wbpay
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/internal/crashpoint"
+	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/logging"
+	"github.com/wbpay/wbpay/paytree"
+	"github.com/wbpay/wbpay/transport"
+)
+
+// run drives one transaction through contract section 7, for a new request
+// and for recovery alike. Every step is journaled (Append returns after the
+// fsync) before the request that the new state stands for is sent.
+type run struct {
+	e         *Engine
+	ctx       context.Context
+	txn       *journal.Txn
+	m         *fsm.Machine
+	secret    paytree.Fields // never journaled (the userCode)
+	recovered bool
+
+	cause   *Error    // why the outcome became unknown (reported if undone)
+	events  []Event   // every event emitted, for the Result
+	confirm chan bool // PayConfirm while waiting
+	done    chan struct{}
+}
+
+func newRunFor(e *Engine, t *journal.Txn, m *fsm.Machine, secret paytree.Fields, recovered bool) *run {
+	return &run{e: e, ctx: e.ctx, txn: t, m: m, secret: secret, recovered: recovered,
+		confirm: make(chan bool, 1), done: make(chan struct{})}
+}
+
+// begin journals the first transition (new → sending). Nothing has left the
+// host when it fails, and the caller gets L0007.
+func (r *run) begin() error {
+	return r.step(fsm.EvSend, journal.Entry{RequestID: r.txn.ID, Kind: r.txn.Op.String()}, func(t *journal.Txn) {
+		t.Step = journal.Step{RequestID: t.ID, Kind: t.Op.String()}
+	})
+}
+
+// drive sends the first request and follows the answers to a terminal state
+// (or until the engine closes, leaving the journal to recovery).
+func (r *run) drive() {
+	defer r.finish()
+	res := r.send(r.txn.Op, r.mainPath(), r.mainFields(r.txn.ID))
+	switch r.txn.Op {
+	case paytree.OpPay, paytree.OpDeposit:
+		r.onChargeAnswer(res, false)
+	default:
+		r.onSettleAnswer(res)
+	}
+}
+
+// finish marks the engine idle and wakes a Sync caller. The final event was
+// already posted after the engine was released (see emit).
+func (r *run) finish() {
+	r.e.mu.Lock()
+	if r.e.busy != "" && r.e.busy != "recovery" {
+		r.e.busy = ""
+	}
+	if r.e.waiting == r {
+		r.e.waiting = nil
+	}
+	r.e.mu.Unlock()
+	close(r.done)
+}
+
+// ---- journal and network steps ----
+
+// step journals event ev (with the entry's details and the snapshot as
+// mutate leaves it) and only then moves the machine. It returns L0007 when
+// the journal cannot be written; the caller must then send nothing.
+func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn)) error {
+	to, err := r.m.Next(ev)
+	if err != nil {
+		return newError(paytree.L0007, "illegal transition: "+err.Error(), err)
+	}
+	snap := cloneTxn(r.txn)
+	if mutate != nil {
+		mutate(snap)
+	}
+	now := r.e.clock.Now()
+	snap.State, snap.UpdatedAt = to, now
+	if r.recovered {
+		snap.Recovered = true
+	}
+	info.TxnID, info.Event, info.From, info.To, info.Time = snap.ID, ev, r.m.State(), to, now
+	if err := crashpoint.Hit(crashpoint.Name(r.txn.Op.String(), string(ev), "journal-before")); err != nil {
+		return newError(paytree.L0007, err.Error(), err)
+	}
+	if err := r.e.journal.Append(&info, snap); err != nil {
+		r.e.log.At(logging.Error).Error("journal write failed: request not sent", zap.String("txn-id", snap.ID), zap.String("event", string(ev)), zap.Error(err))
+		return newError(paytree.L0007, err.Error(), err)
+	}
+	if _, _, err := r.m.Fire(ev); err != nil {
+		return newError(paytree.L0007, "state machine: "+err.Error(), err)
+	}
+	r.txn = snap
+	_ = crashpoint.Hit(crashpoint.Name(r.txn.Op.String(), string(ev), "journal-after"))
+	return nil
+}
+
+// send sends one signed request and logs it at Sequence level.
+func (r *run) send(kind paytree.Operation, path string, f paytree.Fields) transport.Result {
+	name := crashpoint.Name(r.txn.Op.String(), kind.String())
+	_ = crashpoint.Hit(name + "/send-before")
+	res := r.e.gw.Send(r.ctx, path, f)
+	_ = crashpoint.Hit(name + "/received")
+	if lg := r.e.log.At(logging.Sequence); r.e.log.Enabled(logging.Sequence) {
+		lg.Info("exchange", zap.String("txn-id", r.txn.ID), zap.String("request", kind.String()),
+			zap.String("request-id", f[paytree.FRequestID]), zap.String("path", path),
+			zap.String("outcome", res.Outcome.String()), zap.String("result-code", res.Fields[paytree.FResultCode]),
+			zap.String("trans-status", res.Fields[paytree.FTransStatus]), zap.String("detail", res.Detail))
+	}
+	return res
+}
+
+// wait sleeps d on the engine's clock; false when the engine is closing.
+func (r *run) wait(d time.Duration) bool {
+	if d <= 0 {
+		return r.ctx.Err() == nil
+	}
+	select {
+	case <-r.e.clock.After(d):
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+// fail reports a journal failure in the middle of a sequence: the
+// transaction stays where the journal last has it, for recovery.
+func (r *run) journalFailed(err error) {
+	r.emit(Event{Failure: &Failure{Request: r.txn.Op, TransactionID: r.txn.ID, Err: asError(err, paytree.L0007), Recovered: r.recovered}}, true)
+}
+
+// emit records ev and posts it; with final, the engine is released first so
+// a handler may start the next request.
+func (r *run) emit(ev Event, final bool) {
+	r.events = append(r.events, ev)
+	if final {
+		r.e.mu.Lock()
+		if r.e.busy != "recovery" {
+			r.e.busy = ""
+		}
+		r.e.waiting = nil
+		r.e.mu.Unlock()
+	}
+	if ev.Failure != nil {
+		r.e.log.At(logging.Error).Error("error event", zap.String("txn-id", r.txn.ID), zap.String("request", r.txn.Op.String()),
+			zap.String("code", ev.Failure.Err.Code), zap.String("action", ev.Failure.Err.Action.String()), zap.String("message", ev.Failure.Err.Message))
+	} else if lg := r.e.log.At(logging.Sequence); r.e.log.Enabled(logging.Sequence) {
+		c := ev.Complete
+		lg.Info("complete event", zap.String("txn-id", r.txn.ID), zap.String("request", c.Request.String()),
+			zap.String("order-id", c.OrderID), zap.String("trans-status", c.TransStatus.String()), zap.Int64("amount", c.Amount))
+	}
+	r.e.events.post(ev)
+}
+
+func (r *run) complete(final bool) {
+	t := r.txn
+	c := &Completion{Request: t.Op, TransactionID: t.ID, OrderID: t.OrderID, Amount: t.Amount,
+		TransStatus: paytree.TransStatus(t.TransStatus), Recovered: r.recovered, TransTime: t.Request["_transTime"]}
+	if ch, ok := paytree.ChannelFromCode(t.PayType); ok {
+		c.PayType = ch
+	}
+	if v, err := strconv.ParseInt(t.Request["_refundedTotal"], 10, 64); err == nil {
+		c.RefundedTotal = v
+	}
+	r.emit(Event{Complete: c}, final)
+}
+
+func (r *run) failure(err *Error, final bool) {
+	r.emit(Event{Failure: &Failure{Request: r.txn.Op, TransactionID: r.txn.ID, Err: err, Recovered: r.recovered}}, final)
+}
+
+// result summarises the run for Sync callers and recovery reports.
+func (r *run) result() *Result {
+	t := r.txn
+	res := &Result{TransactionID: t.ID, Operation: t.Op, State: t.State, OrderID: t.OrderID,
+		TransStatus: paytree.TransStatus(t.TransStatus), Amount: t.Amount, Events: r.events, Recovered: r.recovered}
+	if ch, ok := paytree.ChannelFromCode(t.PayType); ok {
+		res.PayType = ch
+	}
+	return res
+}
+
+// ---- request fields ----
+
+// common returns the fields every request carries (contract section 3).
+func (r *run) common(requestID string) paytree.Fields {
+	c := r.e.cfg
+	return paytree.Fields{
+		paytree.FMerchantID:       c.MerchantID,
+		paytree.FTerminalUniqueID: c.TerminalUniqueID,
+		paytree.FBranchCode:       c.BranchCode,
+		paytree.FTerminalCode:     c.TerminalCode,
+		paytree.FLocale:           c.Locale,
+		paytree.FTimeZone:         c.TimeZone,
+		paytree.FCurrencyCode:     c.CurrencyCode,
+		paytree.FAppVersion:       c.AppVersion,
+		paytree.FRequestID:        requestID,
+		paytree.FRequestTime:      paytree.FormatTime(r.e.clock.Now()),
+	}
+}
+
+// mainFields is the transaction's own request (the same fields on every
+// resend; internal "_" keys of the snapshot are never sent).
+func (r *run) mainFields(requestID string) paytree.Fields {
+	f := r.common(requestID)
+	for k, v := range r.txn.Request {
+		if len(k) > 0 && k[0] != '_' {
+			f[k] = v
+		}
+	}
+	for k, v := range r.secret {
+		f[k] = v
+	}
+	return f
+}
+
+func (r *run) autoDetected() bool {
+	return r.txn.Op == paytree.OpPay && r.txn.Request[paytree.FPayType] == ""
+}
+
+func (r *run) mainPath() string {
+	c := r.e.cfg
+	switch r.txn.Op {
+	case paytree.OpPay:
+		if r.autoDetected() {
+			return c.ApiPathPayV1
+		}
+		return c.ApiPathPay
+	case paytree.OpDeposit:
+		return c.ApiPathDeposit
+	case paytree.OpRefund:
+		return c.ApiPathRefund
+	default:
+		return c.ApiPathReverse
+	}
+}
+
+// confirmTarget sends a confirm of target and returns the answer.
+func (r *run) sendConfirm(requestID, target string, autoPath bool) transport.Result {
+	f := r.common(requestID)
+	f[paytree.FTargetRequestID] = target
+	path := r.e.cfg.ApiPathConfirm
+	if autoPath {
+		path = r.e.cfg.ApiPathConfirmV1
+	}
+	return r.send(paytree.OpConfirm, path, f)
+}
+
+// ---- classification of answers ----
+
+type verdict int
+
+const (
+	vUnknown  verdict = iota // no trustworthy answer, PROCESSING, E9001: confirm
+	vDone                    // PAID/DEPOSITED, or the refund/reverse succeeded
+	vWaiting                 // WAITING for the customer
+	vFailed                  // refused, or FAILED/CANCELLED/EXPIRED: nothing moved
+	vNotFound                // confirm: the gateway never received the target (E3001)
+	vNotSent                 // provably never left the host (N0001)
+)
+
+// networkError turns a transport result that is not an answer into an *Error.
+func networkError(res transport.Result) *Error {
+	code := res.Code
+	if code == "" {
+		code = paytree.N0004
+	}
+	return newError(code, res.Detail, res.Err)
+}
+
+// statusVerdict maps a transStatus of a pay or deposit to a verdict.
+func statusVerdict(op paytree.Operation, st paytree.TransStatus) (verdict, *Error) {
+	switch st {
+	case paytree.StatusPaid, paytree.StatusPartiallyRefunded, paytree.StatusRefunded:
+		if op == paytree.OpPay {
+			return vDone, nil
+		}
+	case paytree.StatusDeposited:
+		if op == paytree.OpDeposit {
+			return vDone, nil
+		}
+	case paytree.StatusWaiting:
+		if op == paytree.OpPay {
+			return vWaiting, nil
+		}
+	case paytree.StatusProcessing:
+		return vUnknown, errorf(paytree.N0002, "the gateway still answers PROCESSING")
+	case paytree.StatusFailed:
+		return vFailed, newError(paytree.E2006, "transStatus FAILED", nil)
+	case paytree.StatusCancelled:
+		return vFailed, newError(paytree.E2004, "transStatus CANCELLED", nil)
+	case paytree.StatusExpired:
+		return vFailed, newError(paytree.E2005, "transStatus EXPIRED", nil)
+	case paytree.StatusReversed:
+		return vFailed, newError(paytree.E3004, "transStatus REVERSED", nil)
+	}
+	return vUnknown, errorf(paytree.N0004, "unexpected transStatus %q for a %s", st.Wire(), op)
+}
+
+// judge classifies the answer to the transaction's own request.
+func (r *run) judge(res transport.Result) (verdict, *Error) {
+	switch res.Outcome {
+	case transport.NotSent:
+		return vNotSent, networkError(res).withAction(paytree.Retry)
+	case transport.Answered:
+	default:
+		return vUnknown, networkError(res)
+	}
+	f := res.Fields
+	switch code := f[paytree.FResultCode]; code {
+	case paytree.CodeOK:
+	case paytree.E9001:
+		return vUnknown, gatewayError(code, f[paytree.FErrorSubCode], f[paytree.FErrorMessage])
+	default:
+		return vFailed, gatewayError(code, f[paytree.FErrorSubCode], f[paytree.FErrorMessage])
+	}
+	r.absorb(f)
+	switch r.txn.Op {
+	case paytree.OpPay, paytree.OpDeposit:
+		st, ok := paytree.ParseTransStatus(f[paytree.FTransStatus])
+		if !ok {
+			return vUnknown, errorf(paytree.N0004, "transStatus %q is not a status", f[paytree.FTransStatus])
+		}
+		return statusVerdict(r.txn.Op, st)
+	}
+	return vDone, nil
+}
+
+// judgeConfirm classifies a confirm's answer about the transaction's request.
+func (r *run) judgeConfirm(res transport.Result) (verdict, *Error) {
+	if res.Outcome != transport.Answered {
+		return vUnknown, networkError(res)
+	}
+	f := res.Fields
+	switch code := f[paytree.FResultCode]; code {
+	case paytree.CodeOK:
+	case paytree.E3001:
+		return vNotFound, gatewayError(code, f[paytree.FErrorSubCode], f[paytree.FErrorMessage])
+	default: // the confirm itself was not served: ask again
+		return vUnknown, gatewayError(code, f[paytree.FErrorSubCode], f[paytree.FErrorMessage])
+	}
+	switch tc := f[paytree.FTargetResultCode]; tc {
+	case paytree.CodeOK, "":
+	case paytree.E9001:
+		if f[paytree.FTransStatus] == "" {
+			return vUnknown, gatewayError(tc, "", "")
+		}
+	default:
+		return vFailed, gatewayError(tc, "", "")
+	}
+	r.absorb(f)
+	switch r.txn.Op {
+	case paytree.OpPay, paytree.OpDeposit:
+		st, ok := paytree.ParseTransStatus(f[paytree.FTransStatus])
+		if !ok {
+			return vUnknown, errorf(paytree.N0004, "confirm: transStatus %q is not a status", f[paytree.FTransStatus])
+		}
+		return statusVerdict(r.txn.Op, st)
+	}
+	return vDone, nil
+}
+
+// absorb keeps what an answer tells about the order (in memory; the next
+// journaled step persists it).
+func (r *run) absorb(f paytree.Fields) {
+	t := cloneTxn(r.txn)
+	if v := f[paytree.FOrderID]; v != "" {
+		t.OrderID = v
+	}
+	if st, ok := paytree.ParseTransStatus(f[paytree.FTransStatus]); ok {
+		t.TransStatus = int(st)
+	}
+	if v := f[paytree.FPayType]; v != "" {
+		t.PayType = v
+	}
+	switch t.Op {
+	case paytree.OpReverse, paytree.OpPay, paytree.OpDeposit:
+		if v, err := strconv.ParseInt(f[paytree.FAmount], 10, 64); err == nil && t.Op == paytree.OpReverse {
+			t.Amount = v
+		}
+	}
+	if v := f[paytree.FTransTime]; v != "" {
+		t.Request = withInternal(t.Request, "_transTime", v)
+	}
+	if v := f[paytree.FRefundedTotal]; v != "" {
+		t.Request = withInternal(t.Request, "_refundedTotal", v)
+	}
+	r.txn = t
+}
+
+func withInternal(m map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(m)+1)
+	for a, b := range m {
+		out[a] = b
+	}
+	out[k] = v
+	return out
+}
+
+func cloneTxn(t *journal.Txn) *journal.Txn {
+	c := *t
+	if t.Request != nil {
+		c.Request = make(map[string]string, len(t.Request))
+		for k, v := range t.Request {
+			c.Request[k] = v
+		}
+	}
+	if t.LastError != nil {
+		le := *t.LastError
+		c.LastError = &le
+	}
+	return &c
+}
+
+func errInfo(e *Error) *journal.ErrorInfo {
+	if e == nil {
+		return nil
+	}
+	return &journal.ErrorInfo{Type: int(e.Type), Code: e.Code, SubCode: e.SubCode, Message: e.Message, Action: e.Action.String()}
+}
+
+// outcomeEntry describes an answer for the journal.
+func outcomeEntry(kind paytree.Operation, requestID string, res transport.Result, err *Error) journal.Entry {
+	e := journal.Entry{RequestID: requestID, Kind: kind.String(), ResultCode: res.Fields[paytree.FResultCode], Error: errInfo(err)}
+	switch {
+	case res.Outcome == transport.Answered:
+		e.HTTP = "200"
+	case res.HTTPStatus != 0:
+		e.HTTP = strconv.Itoa(res.HTTPStatus)
+	case res.Outcome == transport.NotSent:
+		e.HTTP = "not-sent"
+	default:
+		e.HTTP = "no-answer"
+	}
+	if res.Detail != "" {
+		e.Note = res.Detail
+	}
+	return e
+}
+
+// ---- pay and deposit ----
+
+func (r *run) successEvent() fsm.Event {
+	if r.txn.Op == paytree.OpDeposit {
+		return fsm.EvDeposited
+	}
+	return fsm.EvPaid
+}
+
+// onChargeAnswer handles the answer to a pay or deposit (or to a confirm of
+// it, with confirm set).
+func (r *run) onChargeAnswer(res transport.Result, confirm bool) {
+	reqID := r.txn.Step.RequestID
+	kind := r.txn.Op
+	var v verdict
+	var err *Error
+	if confirm {
+		kind = paytree.OpConfirm
+		v, err = r.judgeConfirm(res)
+	} else {
+		v, err = r.judge(res)
+	}
+	entry := outcomeEntry(kind, reqID, res, err)
+	switch v {
+	case vDone:
+		if e := r.step(r.successEvent(), entry, nil); e != nil {
+			r.journalFailed(e)
+			return
+		}
+		r.complete(true)
+	case vWaiting:
+		if e := r.step(fsm.EvWait, entry, func(t *journal.Txn) {
+			if t.WaitingSince.IsZero() {
+				t.WaitingSince = r.e.clock.Now()
+			}
+		}); e != nil {
+			r.journalFailed(e)
+			return
+		}
+		r.complete(false)
+		r.approvalWait()
+	case vFailed, vNotSent:
+		if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
+			r.journalFailed(e)
+			return
+		}
+		r.failure(err, true)
+	case vNotFound:
+		// The gateway never received it: reverse by targetRequestId so a late
+		// arrival is refused (tombstone), then report the original cause.
+		r.reverseCharge()
+	default:
+		if r.cause == nil {
+			r.cause = err
+		}
+		if !confirm {
+			if e := r.step(fsm.EvLost, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
+				r.journalFailed(e)
+				return
+			}
+		}
+		r.confirmCharge()
+	}
+}
+
+// confirmCharge asks the gateway about the pay/deposit up to
+// RequestConfirmNum times; a definite answer is handled as the pay's own, and
+// anything still unknown is reversed.
+func (r *run) confirmCharge() {
+	for r.txn.Step.Confirms < r.e.cfg.RequestConfirmNum {
+		if !r.wait(r.e.cfg.RequestConfirmInterval) {
+			return
+		}
+		res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) { s.Confirms++ })
+		if !ok {
+			return
+		}
+		v, err := r.judgeConfirm(res)
+		if v == vUnknown {
+			if r.cause == nil {
+				r.cause = err
+			}
+			continue
+		}
+		r.onChargeAnswer(res, true)
+		return
+	}
+	r.reverseCharge()
+}
+
+// confirmOnce journals ev with a fresh confirm requestId, then sends the
+// confirm of target. ok is false when the journal failed (reported).
+func (r *run) confirmOnce(ev fsm.Event, target string, bump func(*journal.Step)) (transport.Result, bool) {
+	id, err := newRequestID()
+	if err != nil {
+		r.journalFailed(newError(paytree.L0007, err.Error(), err))
+		return transport.Result{}, false
+	}
+	if e := r.step(ev, journal.Entry{RequestID: id, Kind: paytree.OpConfirm.String(), Note: "confirm " + target}, func(t *journal.Txn) {
+		t.Step.RequestID, t.Step.Kind = id, paytree.OpConfirm.String()
+		bump(&t.Step)
+	}); e != nil {
+		r.journalFailed(e)
+		return transport.Result{}, false
+	}
+	auto := target == r.txn.ID && r.autoDetected()
+	return r.sendConfirm(id, target, auto), true
+}
+
+// reverseCharge undoes a pay/deposit whose outcome is unknown or abandoned:
+// reverse by targetRequestId (the same reverse requestId on every resend),
+// confirm it, resend it, and escalate if it is never achieved.
+func (r *run) reverseCharge() {
+	revID := r.txn.Step.ReverseRequestID
+	if revID == "" {
+		id, err := newRequestID()
+		if err != nil {
+			r.journalFailed(newError(paytree.L0007, err.Error(), err))
+			return
+		}
+		revID = id
+	}
+	for attempt := 0; ; attempt++ {
+		if e := r.step(fsm.EvReverse, journal.Entry{RequestID: revID, Kind: paytree.OpReverse.String(), Note: "reverse " + r.txn.ID}, func(t *journal.Txn) {
+			t.Step.ReverseRequestID, t.Step.RequestID, t.Step.Kind = revID, revID, paytree.OpReverse.String()
+			if attempt > 0 {
+				t.Step.Resends++
+			}
+		}); e != nil {
+			r.journalFailed(e)
+			return
+		}
+		f := r.common(revID)
+		f[paytree.FTargetRequestID] = r.txn.ID
+		res := r.send(paytree.OpReverse, r.e.cfg.ApiPathReverse, f)
+		switch r.reverseVerdict(res, false) {
+		case vDone:
+			r.chargeReversed(res)
+			return
+		case vFailed:
+			r.escalateCharge(res)
+			return
+		}
+		// Unknown: confirm the reverse, then resend it with the same requestId.
+		settled := false
+		for i := 0; i < r.e.cfg.RequestConfirmNum; i++ {
+			if !r.wait(r.e.cfg.RequestConfirmInterval) {
+				return
+			}
+			cres, ok := r.confirmOnce(fsm.EvReverse, revID, func(s *journal.Step) { s.Confirms++ })
+			if !ok {
+				return
+			}
+			switch r.reverseVerdict(cres, true) {
+			case vDone:
+				r.chargeReversed(cres)
+				return
+			case vFailed:
+				r.escalateCharge(cres)
+				return
+			case vNotFound:
+				settled = true // never received: resend it now
+			}
+			if settled {
+				break
+			}
+		}
+		if r.txn.Step.Resends >= r.e.cfg.RequestConfirmNum {
+			r.escalateCharge(res)
+			return
+		}
+		if !r.wait(r.e.cfg.RequestConfirmInterval) {
+			return
+		}
+	}
+}
+
+// reverseVerdict classifies an answer to a reverse (or to a confirm of it).
+func (r *run) reverseVerdict(res transport.Result, confirm bool) verdict {
+	if res.Outcome != transport.Answered {
+		return vUnknown
+	}
+	f := res.Fields
+	code := f[paytree.FResultCode]
+	if confirm {
+		switch code {
+		case paytree.CodeOK:
+			code = f[paytree.FTargetResultCode]
+		case paytree.E3001:
+			return vNotFound
+		default:
+			return vUnknown
+		}
+	}
+	switch code {
+	case paytree.CodeOK, "":
+		return vDone
+	case paytree.E9001, paytree.E9002:
+		return vUnknown
+	}
+	return vFailed
+}
+
+// chargeReversed ends a pay/deposit that was undone: nothing is held, and
+// the operator is told why (the original cause; Retry: they may pay again).
+func (r *run) chargeReversed(res transport.Result) {
+	cause := r.cause
+	if cause == nil {
+		cause = errorf(paytree.N0002, "outcome unknown")
+	}
+	if e := r.step(fsm.EvReversed, outcomeEntry(paytree.OpReverse, r.txn.Step.ReverseRequestID, res, nil), func(t *journal.Txn) {
+		t.TransStatus = int(paytree.StatusReversed)
+		t.LastError = errInfo(cause)
+	}); e != nil {
+		r.journalFailed(e)
+		return
+	}
+	if cause.Type == paytree.TypeNetwork && cause.Action != paytree.VendorCall {
+		cause = cause.withAction(paytree.Retry)
+	}
+	r.failure(cause, true)
+}
+
+// escalateCharge ends a pay/deposit whose reverse was not achieved: the
+// network error (CPSCall), then the post-process error P0001/P0002.
+func (r *run) escalateCharge(res transport.Result) {
+	cause := r.cause
+	if cause == nil {
+		cause = errorf(paytree.N0002, "outcome unknown")
+	}
+	post := paytree.P0001
+	if r.txn.Op == paytree.OpDeposit {
+		post = paytree.P0002
+	}
+	perr := errorf(post, "transaction %s: reverse %s not achieved; call CPS", r.txn.ID, r.txn.Step.ReverseRequestID)
+	if e := r.step(fsm.EvEscalate, outcomeEntry(paytree.OpReverse, r.txn.Step.ReverseRequestID, res, perr), func(t *journal.Txn) {
+		t.LastError = errInfo(perr)
+	}); e != nil {
+		r.journalFailed(e)
+		return
+	}
+	r.failure(cause.withAction(paytree.CPSCall), false)
+	r.failure(perr, true)
+}
+
+// approvalWait follows a WAITING pay: PayConfirm, or polling (always after a
+// restart, since no cashier may be there), until PAID, a refusal, or
+// PayConfirmPollingTimeout counted from the WAITING answer (then reverse).
+func (r *run) approvalWait() {
+	cfg := r.e.cfg
+	polling := cfg.PayConfirmPollingMode || r.recovered
+	r.e.mu.Lock()
+	r.e.waiting = r
+	r.e.mu.Unlock()
+	defer func() {
+		r.e.mu.Lock()
+		if r.e.waiting == r {
+			r.e.waiting = nil
+		}
+		r.e.mu.Unlock()
+	}()
+	deadline := r.txn.WaitingSince.Add(cfg.PayConfirmPollingTimeout)
+	nextPoll := r.txn.WaitingSince.Add(cfg.PayConfirmPollingWait)
+	for {
+		now := r.e.clock.Now()
+		if !now.Before(deadline) {
+			r.cause = errorf(paytree.E2005, "no approval within %s", cfg.PayConfirmPollingTimeout)
+			r.cause.Action = paytree.Customer
+			r.reverseCharge()
+			return
+		}
+		var pollC <-chan time.Time
+		if polling {
+			pollC = r.e.clock.After(max(nextPoll.Sub(now), 0))
+		}
+		timeoutC := r.e.clock.After(deadline.Sub(now))
+		explicit, flag := false, true
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-timeoutC:
+			continue
+		case <-pollC:
+			nextPoll = r.e.clock.Now().Add(cfg.PayConfirmPollingInterval)
+		case flag = <-r.confirm:
+			explicit = true
+		}
+		res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) {})
+		if !ok {
+			return
+		}
+		v, err := r.judgeConfirm(res)
+		entry := outcomeEntry(paytree.OpConfirm, r.txn.Step.RequestID, res, err)
+		switch {
+		case v == vDone || v == vFailed:
+			r.onChargeAnswer(res, true)
+			return
+		case explicit && !flag:
+			// The cashier ended the wait without a payment: undo it.
+			r.cause = errorf(paytree.E2004, "the approval wait was ended without payment")
+			r.reverseCharge()
+			return
+		}
+		// Still waiting, or the confirm went unanswered: keep waiting.
+		if e := r.step(fsm.EvWait, entry, nil); e != nil {
+			r.journalFailed(e)
+			return
+		}
+		if explicit {
+			if v == vWaiting {
+				r.failure(errorf(paytree.W0001, "transaction %s", r.txn.ID), false)
+			} else {
+				r.failure(err, false)
+			}
+		}
+	}
+}
+
+// ---- refund and reverse ----
+
+// onSettleAnswer handles the answer to a refund or reverse (first send or a
+// resend with the same requestId).
+func (r *run) onSettleAnswer(res transport.Result) {
+	v, err := r.judge(res)
+	entry := outcomeEntry(r.txn.Op, r.txn.ID, res, err)
+	switch v {
+	case vDone:
+		r.settleDone(entry)
+	case vFailed, vNotSent:
+		if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
+			r.journalFailed(e)
+			return
+		}
+		r.failure(err, true)
+	default:
+		if r.cause == nil {
+			r.cause = err
+		}
+		if e := r.step(fsm.EvLost, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
+			r.journalFailed(e)
+			return
+		}
+		r.settleUnknown()
+	}
+}
+
+func (r *run) settleDone(entry journal.Entry) {
+	if e := r.step(fsm.EvDone, entry, func(t *journal.Txn) { t.LastError = nil }); e != nil {
+		r.journalFailed(e)
+		return
+	}
+	r.complete(true)
+}
+
+// settleUnknown confirms a refund/reverse whose answer was lost, resends it
+// with its own requestId, and escalates when neither settles it. A refund is
+// never undone and never reissued with a new requestId.
+func (r *run) settleUnknown() {
+	for {
+		for i := 0; i < r.e.cfg.RequestConfirmNum; i++ {
+			if !r.wait(r.e.cfg.RequestConfirmInterval) {
+				return
+			}
+			res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) { s.Confirms++ })
+			if !ok {
+				return
+			}
+			v, err := r.judgeConfirm(res)
+			entry := outcomeEntry(paytree.OpConfirm, r.txn.Step.RequestID, res, err)
+			switch v {
+			case vDone:
+				r.settleDone(entry)
+				return
+			case vFailed:
+				if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
+					r.journalFailed(e)
+					return
+				}
+				r.failure(err, true)
+				return
+			}
+			if v == vNotFound {
+				break
+			}
+		}
+		if r.txn.Step.Resends >= r.e.cfg.RequestConfirmNum {
+			cause := r.cause
+			if cause == nil {
+				cause = errorf(paytree.N0002, "outcome unknown")
+			}
+			cause = cause.withAction(paytree.CPSCall)
+			if e := r.step(fsm.EvEscalate, journal.Entry{RequestID: r.txn.ID, Kind: r.txn.Op.String(), Error: errInfo(cause), Note: "not settled after resends"},
+				func(t *journal.Txn) { t.LastError = errInfo(cause) }); e != nil {
+				r.journalFailed(e)
+				return
+			}
+			r.failure(cause, true)
+			return
+		}
+		if e := r.step(fsm.EvResend, journal.Entry{RequestID: r.txn.ID, Kind: r.txn.Op.String(), Note: "resend with the same requestId"}, func(t *journal.Txn) {
+			t.Step.RequestID, t.Step.Kind = t.ID, t.Op.String()
+			t.Step.Resends++
+		}); e != nil {
+			r.journalFailed(e)
+			return
+		}
+		res := r.send(r.txn.Op, r.mainPath(), r.mainFields(r.txn.ID))
+		v, err := r.judge(res)
+		entry := outcomeEntry(r.txn.Op, r.txn.ID, res, err)
+		switch v {
+		case vDone:
+			r.settleDone(entry)
+			return
+		case vFailed, vNotSent:
+			if v == vNotSent {
+				// Not sent this time, but an earlier copy may have arrived.
+				break
+			}
+			if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
+				r.journalFailed(e)
+				return
+			}
+			r.failure(err, true)
+			return
+		}
+		if e := r.step(fsm.EvLost, entry, nil); e != nil {
+			r.journalFailed(e)
+			return
+		}
+	}
+}
