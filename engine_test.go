@@ -1,0 +1,234 @@
+package wbpay_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/wbpay/wbpay"
+	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/internal/crashpoint"
+	"github.com/wbpay/wbpay/paytree"
+	"github.com/wbpay/wbpay/sim"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// httptest servers' keep-alive connections wind down asynchronously.
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	)
+}
+
+func code(err error) string {
+	var e *wbpay.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// TestWriteAheadRule: with a journal that fails to commit, no request
+// reaches the gateway and the caller gets L0007.
+func TestWriteAheadRule(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	restore := crashpoint.Set(func(name string) error {
+		if name == "journal/commit/before" {
+			return errors.New("disk full (injected)")
+		}
+		return nil
+	})
+	defer restore()
+	err := h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+	require.Error(t, err)
+	assert.Equal(t, paytree.L0007, code(err))
+	var we *wbpay.Error
+	require.True(t, errors.As(err, &we))
+	assert.Equal(t, paytree.VendorCall, we.Action)
+	assert.Empty(t, h.sim.Ledger().Requests, "no request may reach the gateway when the journal cannot be written")
+	// The engine is idle again: the next pay, with a working journal, goes through.
+	restore()
+	res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+	require.NoError(t, err)
+	assert.Equal(t, fsm.StatePaid, res.State)
+}
+
+// TestJournalFailsAfterSend: the answer cannot be journaled; the caller is
+// told (L0007) and the next Open finishes the transaction from the journal.
+func TestJournalFailsAfterSend(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	commits := 0
+	restore := crashpoint.Set(func(name string) error {
+		if name == "journal/commit/before" {
+			commits++
+			if commits >= 2 {
+				return errors.New("disk full (injected)")
+			}
+		}
+		return nil
+	})
+	res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+	restore()
+	require.NoError(t, err)
+	assert.Equal(t, "error:L0007/VendorCall", describe(h.waitEvents(1)))
+	assert.Equal(t, fsm.StateSending, h.txn(res.TransactionID).State, "the journal still says sending")
+	require.NoError(t, h.eng.Close())
+
+	h.events = nil
+	h.open(0)
+	require.NoError(t, h.eng.WaitRecovered(context.Background()))
+	got := h.waitEvents(1)
+	assert.Equal(t, "complete:PAID", describe(got))
+	assert.True(t, got[0].Complete.Recovered, "marked as recovered")
+	assert.Equal(t, fsm.StatePaid, h.txn(res.TransactionID).State)
+	heldBy(1000)(t, h.sim.Ledger(), res)
+}
+
+func TestRequestValidation(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	long := func(n int) string { return strings.Repeat("x", n) }
+	cases := []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"nil pay", func() error { return h.eng.Pay(nil) }, "request"},
+		{"zero amount", func() error { return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, UserCode: "28"}) }, "Amount"},
+		{"16-digit amount", func() error {
+			return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1_000_000_000_000_000, UserCode: "28"})
+		}, "Amount"},
+		{"missing user code", func() error { return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1}) }, "UserCode"},
+		{"user code too long", func() error { return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: long(513)}) }, "UserCode"},
+		{"receipt too long", func() error {
+			return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: "28", ReceiptNo: long(33)})
+		}, "ReceiptNo"},
+		{"remark too long", func() error {
+			return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: "28", Remark: long(129)})
+		}, "Remark"},
+		{"JCBAliPay requested", func() error {
+			return h.eng.Pay(&wbpay.PayRequest{PayType: paytree.JCBAliPay, Amount: 1, UserCode: "28"})
+		}, "JCBAliPay"},
+		{"deposit auto-detect", func() error {
+			return h.eng.Deposit(&wbpay.DepositRequest{PayType: wbpay.AutoDetect, Amount: 1, UserCode: "36"})
+		}, "AutoDetect"},
+		{"deposit user code too long", func() error {
+			return h.eng.Deposit(&wbpay.DepositRequest{PayType: wbpay.LinePay, Amount: 1, UserCode: long(33)})
+		}, "UserCode"},
+		{"nil refund", func() error { return h.eng.Refund(nil) }, "request"},
+		{"refund without order", func() error { return h.eng.Refund(&wbpay.RefundRequest{RefundAmount: 1}) }, "OrderID"},
+		{"refund reason too long", func() error {
+			return h.eng.Refund(&wbpay.RefundRequest{OrderID: "o", RefundAmount: 1, RefundReason: long(257)})
+		}, "RefundReason"},
+		{"reverse order too long", func() error { return h.eng.Reverse(&wbpay.ReverseRequest{OrderID: long(33)}) }, "OrderID"},
+		{"nil deposit", func() error { return h.eng.Deposit(nil) }, "request"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			require.Error(t, err)
+			assert.Equal(t, paytree.L0003, code(err))
+			assert.Contains(t, err.Error(), tc.field)
+		})
+	}
+	assert.Empty(t, h.sim.Ledger().Requests, "refused requests send nothing")
+}
+
+func TestBusyClosedAndLocked(t *testing.T) {
+	h := newHarness(t, harnessOpt{conf: map[string]string{"PayConfirmPollingMode": "no"}})
+	require.NoError(t, h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(7)}))
+	assert.Equal(t, "complete:WAITING", describe(h.waitEvents(1)))
+	// The pay waits for PayConfirm: every request method is refused.
+	assert.Equal(t, paytree.L0004, code(h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: classCode(0)})))
+	assert.Equal(t, paytree.L0004, code(h.eng.Refund(&wbpay.RefundRequest{OrderID: "x", RefundAmount: 1})))
+
+	// A second engine on the same home fails at once with L0006.
+	start := time.Now()
+	_, err := wbpay.Open(context.Background(), wbpay.WithHome(h.home))
+	assert.Equal(t, paytree.L0006, code(err), "second Open: %v", err)
+	assert.Less(t, time.Since(start), 5*time.Second, "a second Open must not hang")
+
+	require.NoError(t, h.eng.PayConfirm(false))
+	got := h.waitEvents(2)
+	assert.Equal(t, "complete:WAITING error:E2004/Customer", describe(got))
+
+	require.NoError(t, h.eng.Close())
+	assert.Equal(t, paytree.L0005, code(h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: "28"})))
+	assert.Equal(t, paytree.L0005, code(h.eng.PayConfirm(true)))
+}
+
+func TestPayConfirmByCashier(t *testing.T) {
+	h := newHarness(t, harnessOpt{conf: map[string]string{"PayConfirmPollingMode": "no"}})
+	assert.Equal(t, paytree.L0008, code(h.eng.PayConfirm(true)), "nothing is waiting yet")
+	require.NoError(t, h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(1)}))
+	first := h.waitEvents(1)
+	require.Equal(t, "complete:WAITING", describe(first))
+	id := first[0].Complete.TransactionID
+
+	// Asked at once, the customer has not approved yet (the simulator
+	// approves 2 s of fake time after the pay): ErrorEvent W0001.
+	h.clock.Advance(0)
+	if o, ok := h.sim.Ledger().OrderByRequestID(id); ok && o.TransStatus == int(paytree.StatusWaiting) {
+		require.NoError(t, h.eng.PayConfirm(true))
+		assert.Equal(t, "complete:WAITING error:W0001/Customer", describe(h.waitEvents(2)))
+	}
+	// Once the simulator says PAID, PayConfirm(true) completes the pay.
+	require.Eventually(t, func() bool {
+		o, ok := h.sim.Ledger().OrderByRequestID(id)
+		return ok && o.TransStatus == int(paytree.StatusPaid)
+	}, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return h.eng.PayConfirm(true) == nil }, 10*time.Second, time.Millisecond)
+	h.mu.Lock()
+	n := len(h.events)
+	h.mu.Unlock()
+	got := h.waitEvents(n + 1)
+	assert.Equal(t, "complete:PAID", describe(got[len(got)-1:]))
+	assert.Equal(t, fsm.StatePaid, h.txn(id).State)
+}
+
+func TestProcessingSettles(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		fault  sim.Fault
+		state  fsm.State
+		events string
+		held   int64
+	}{
+		{"settles paid before the confirm", sim.Fault{Kind: sim.FaultProcessing, Op: paytree.OpPay, Count: 1, Settle: 500 * time.Millisecond}, fsm.StatePaid, "complete:PAID", 1000},
+		{"settles failed before the confirm", sim.Fault{Kind: sim.FaultProcessing, Op: paytree.OpPay, Count: 1, Settle: 500 * time.Millisecond, SettleFail: true}, fsm.StateFailed, "error:E2006/Customer", 0},
+		{"still processing: reversed", sim.Fault{Kind: sim.FaultProcessing, Op: paytree.OpPay, Count: 1, Settle: time.Hour}, fsm.StateReversed, "error:N0002/Retry", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpt{faults: []sim.Fault{tc.fault}})
+			res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+			require.NoError(t, err)
+			assert.Equal(t, tc.events, describe(h.waitEvents(len(strings.Fields(tc.events)))))
+			assert.Equal(t, tc.state, res.State)
+			heldBy(tc.held)(t, h.sim.Ledger(), res)
+		})
+	}
+}
+
+func TestMissingConfigAndKeys(t *testing.T) {
+	home := t.TempDir()
+	_, err := wbpay.Open(context.Background(), wbpay.WithHome(home))
+	assert.Equal(t, paytree.L0001, code(err))
+	assert.Contains(t, err.Error(), "WbCPSPay.conf")
+
+	writeConf(t, home, baseConf("https://127.0.0.1:1"))
+	_, err = wbpay.Open(context.Background(), wbpay.WithHome(home))
+	assert.Equal(t, paytree.L0002, code(err))
+	assert.Contains(t, err.Error(), "client.pem")
+
+	writeKeys(t, home)
+	require.NoError(t, os.WriteFile(filepath.Join(home, "gateway.pub"), []byte("not a key"), 0o644))
+	_, err = wbpay.Open(context.Background(), wbpay.WithHome(home))
+	assert.Equal(t, paytree.L0002, code(err))
+	assert.Contains(t, err.Error(), "gateway.pub")
+}

@@ -1,0 +1,189 @@
+package wbpay_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wbpay/wbpay"
+	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/paytree"
+	"github.com/wbpay/wbpay/sim"
+)
+
+// classCode returns the userCode that selects pay class n in the simulator.
+func classCode(n int) string { return "99" + strings.Repeat("0", 15) + string(rune('0'+n)) }
+
+// wantEvent is one expected event: "complete:PAID" or "error:E2002/Customer".
+type ledgerCheck func(t *testing.T, l sim.Ledger, res *wbpay.Result)
+
+func heldBy(want int64) ledgerCheck {
+	return func(t *testing.T, l sim.Ledger, res *wbpay.Result) {
+		o, ok := l.OrderByRequestID(res.TransactionID)
+		if want == 0 {
+			if ok {
+				assert.Equal(t, int64(0), o.MoneyHeld(), "the gateway must hold nothing for %s (order %+v)", res.TransactionID, o)
+			}
+			return
+		}
+		require.True(t, ok, "the gateway has no order for %s", res.TransactionID)
+		assert.Equal(t, want, o.MoneyHeld(), "money held by the gateway")
+	}
+}
+
+func TestPayClasses(t *testing.T) {
+	cases := []struct {
+		name      string
+		class     int
+		conf      map[string]string
+		wantState fsm.State
+		want      string
+		ledger    ledgerCheck
+	}{
+		{"class 0 paid", 0, nil, fsm.StatePaid, "complete:PAID", heldBy(1000)},
+		{"class 1 waiting then paid by polling", 1, nil, fsm.StatePaid, "complete:WAITING complete:PAID", heldBy(1000)},
+		{"class 2 answer lost, reversed", 2, nil, fsm.StateReversed, "error:N0002/Retry", heldBy(0)},
+		{"class 3 user code invalid", 3, nil, fsm.StateFailed, "error:E2001/Customer", heldBy(0)},
+		{"class 4 insufficient balance", 4, nil, fsm.StateFailed, "error:E2002/Customer", heldBy(0)},
+		{"class 5 service suspended", 5, nil, fsm.StateFailed, "error:E2003/CPSCall", heldBy(0)},
+		{"class 6 customer cancels", 6, nil, fsm.StateFailed, "complete:WAITING error:E2004/Customer", heldBy(0)},
+		{"class 7 approval times out, reversed", 7, map[string]string{"PayConfirmPollingTimeout": "30"}, fsm.StateReversed, "complete:WAITING error:E2005/Customer", heldBy(0)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpt{conf: tc.conf})
+			res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(tc.class), ReceiptNo: "R-1"})
+			require.NoError(t, err)
+			got := h.waitEvents(len(strings.Fields(tc.want)))
+			assert.Equal(t, tc.want, describe(got), "events")
+			assert.Equal(t, tc.wantState, res.State, "final state")
+			assert.Equal(t, tc.wantState, h.txn(res.TransactionID).State, "journal state")
+			tc.ledger(t, h.sim.Ledger(), res)
+		})
+	}
+}
+
+// TestFaults runs each simulator fault of contract section 10 on the first
+// request of each operation and checks the events, the journal and the
+// gateway's ledger.
+func TestFaults(t *testing.T) {
+	type opCase struct {
+		op paytree.Operation
+		// run performs the operation (after any setup) and returns its result.
+		run func(t *testing.T, h *harness) *wbpay.Result
+	}
+	pay := func(t *testing.T, h *harness) *wbpay.Result {
+		res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+		require.NoError(t, err)
+		return res
+	}
+	deposit := func(t *testing.T, h *harness) *wbpay.Result {
+		res, err := h.eng.DepositSync(context.Background(), &wbpay.DepositRequest{PayType: wbpay.LinePay, Amount: 500, UserCode: "3612345678"})
+		require.NoError(t, err)
+		return res
+	}
+	// setupPaid pays 1000 with no fault armed, then arms the fault for op.
+	setupPaid := func(t *testing.T, h *harness, f sim.Fault) *wbpay.Result {
+		h.sim.SetFaults(nil)
+		p := pay(t, h)
+		require.Equal(t, fsm.StatePaid, p.State)
+		h.waitEvents(1)
+		h.sim.SetFaults([]sim.Fault{f})
+		h.mu.Lock()
+		h.events = nil
+		h.mu.Unlock()
+		return p
+	}
+	type want struct {
+		state  fsm.State
+		events string
+		held   int64 // money the gateway holds for the paid order afterwards
+	}
+	cases := []struct {
+		fault sim.FaultKind
+		pay   want // pay and deposit (deposit holds 500 where pay holds 1000)
+		ref   want // refund of 400
+		rev   want // reverse of the paid order
+	}{
+		{sim.FaultLost, want{fsm.StatePaid, "complete:PAID", 1000}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
+		{sim.FaultHold, want{fsm.StatePaid, "complete:PAID", 1000}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
+		{sim.Fault500Before, want{fsm.StateReversed, "error:N0003/Retry", 0}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
+		{sim.Fault500After, want{fsm.StatePaid, "complete:PAID", 1000}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
+		{sim.FaultBadSign, want{fsm.StatePaid, "complete:PAID", 1000}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
+		{sim.FaultE9001, want{fsm.StatePaid, "complete:PAID", 1000}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
+		{sim.FaultE9002, want{fsm.StateFailed, "error:E9002/Retry", 0}, want{fsm.StateFailed, "error:E9002/Retry", 1000}, want{fsm.StateFailed, "error:E9002/Retry", 1000}},
+		{sim.FaultExtraField, want{fsm.StatePaid, "complete:PAID", 1000}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
+		{sim.FaultDelayAfter, want{fsm.StatePaid, "complete:PAID", 1000}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
+	}
+	for _, tc := range cases {
+		fault := func(op paytree.Operation) sim.Fault {
+			f := sim.Fault{Kind: tc.fault, Op: op, Count: 1}
+			if tc.fault == sim.FaultDelayAfter {
+				f.Delay = 3 * time.Second
+			}
+			return f
+		}
+		for _, oc := range []opCase{
+			{paytree.OpPay, func(t *testing.T, h *harness) *wbpay.Result {
+				h.sim.SetFaults([]sim.Fault{fault(paytree.OpPay)})
+				return pay(t, h)
+			}},
+			{paytree.OpDeposit, func(t *testing.T, h *harness) *wbpay.Result {
+				h.sim.SetFaults([]sim.Fault{fault(paytree.OpDeposit)})
+				return deposit(t, h)
+			}},
+			{paytree.OpRefund, func(t *testing.T, h *harness) *wbpay.Result {
+				p := setupPaid(t, h, fault(paytree.OpRefund))
+				res, err := h.eng.RefundSync(context.Background(), &wbpay.RefundRequest{OrderID: p.OrderID, RefundAmount: 400})
+				require.NoError(t, err)
+				res.OrderID = p.OrderID
+				return res
+			}},
+			{paytree.OpReverse, func(t *testing.T, h *harness) *wbpay.Result {
+				p := setupPaid(t, h, fault(paytree.OpReverse))
+				res, err := h.eng.ReverseSync(context.Background(), &wbpay.ReverseRequest{OrderID: p.OrderID})
+				require.NoError(t, err)
+				res.OrderID = p.OrderID
+				return res
+			}},
+		} {
+			t.Run(string(tc.fault)+"/"+oc.op.String(), func(t *testing.T) {
+				h := newHarness(t, harnessOpt{httpTimeout: 300 * time.Millisecond})
+				res := oc.run(t, h)
+				w := tc.pay
+				switch oc.op {
+				case paytree.OpRefund:
+					w = tc.ref
+				case paytree.OpReverse:
+					w = tc.rev
+				case paytree.OpDeposit:
+					w.events = strings.ReplaceAll(w.events, "PAID", "DEPOSITED")
+					if w.state == fsm.StatePaid {
+						w.state, w.held = fsm.StateDeposited, 500
+					}
+				}
+				got := h.waitEvents(len(strings.Fields(w.events)))
+				assert.Equal(t, w.events, describe(got), "events")
+				assert.Equal(t, w.state, res.State, "final state")
+				assert.Equal(t, w.state, h.txn(res.TransactionID).State, "journal state")
+				l := h.sim.Ledger()
+				switch oc.op {
+				case paytree.OpPay, paytree.OpDeposit:
+					heldBy(w.held)(t, l, res)
+				default:
+					held := int64(-1)
+					for _, o := range l.Orders {
+						if o.OrderID == res.OrderID {
+							held = o.MoneyHeld()
+						}
+					}
+					assert.Equal(t, w.held, held, "money the gateway holds for order %s", res.OrderID)
+				}
+			})
+		}
+	}
+}
