@@ -105,7 +105,9 @@ func TestRequestValidation(t *testing.T) {
 			return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1_000_000_000_000_000, UserCode: "28"})
 		}, "Amount"},
 		{"missing user code", func() error { return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1}) }, "UserCode"},
-		{"user code too long", func() error { return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: long(513)}) }, "UserCode"},
+		{"user code too long", func() error {
+			return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: long(513)})
+		}, "UserCode"},
 		{"receipt too long", func() error {
 			return h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: "28", ReceiptNo: long(33)})
 		}, "ReceiptNo"},
