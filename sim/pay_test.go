@@ -219,8 +219,8 @@ func TestOverrideCodes(t *testing.T) {
 		{classCode(9), paytree.E2001},
 		{classCode(3), paytree.E2001},
 		{overrideCodePrefix + "4", paytree.E2002},
-		{"9900000000000000004", paytree.CodeOK},   // 19 chars: not an override
-		{"990000000000000004", paytree.E2002},     // 18 chars with 15 zeros
+		{"9900000000000000004", paytree.CodeOK},       // 19 chars: not an override
+		{"990000000000000004", paytree.E2002},         // 18 chars with 15 zeros
 		{"99000000000000100004"[:18], paytree.CodeOK}, // not all zeros
 	}
 	e := newEnv(t, nil)

@@ -192,14 +192,14 @@ func textReply(status int, msg string) reply {
 	return reply{status: status, header: h, body: []byte(msg + "\n")}
 }
 
+// dropReply closes the connection without an answer; a nil err means the
+// answer was lost on purpose (ErrAnswerLost).
 func dropReply(err error) reply {
 	if err == nil {
 		err = fmt.Errorf("%w: %w", ErrAnswerLost, io.ErrUnexpectedEOF)
 	}
 	return reply{drop: err}
 }
-
-func lostErr() error { return fmt.Errorf("%w: %w", ErrAnswerLost, io.ErrUnexpectedEOF) }
 
 // ServeHTTP serves the contract's API paths (POST) and GET /_sim/ledger.
 // A lost answer closes the connection (http.Hijacker), or aborts the

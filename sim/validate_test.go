@@ -141,7 +141,9 @@ func TestSignature(t *testing.T) {
 	rid := e.id()
 	f := e.payFields(rid, "PAYPAY", classCode(0), 100)
 
-	tamper := func(body []byte) []byte { return []byte(strings.Replace(string(body), `"amount":"100"`, `"amount":"900"`, 1)) }
+	tamper := func(body []byte) []byte {
+		return []byte(strings.Replace(string(body), `"amount":"100"`, `"amount":"900"`, 1))
+	}
 	cases := map[string][]byte{
 		"other key": signRequest(t, other, f),
 		"tampered":  tamper(signRequest(t, client, f)),

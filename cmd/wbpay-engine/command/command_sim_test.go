@@ -1,0 +1,177 @@
+package command
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/paytree"
+	"github.com/wbpay/wbpay/sim"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the server's and the test's
+// goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// simKeyFiles writes the simulator's and the client's key pairs.
+func simKeyFiles(t *testing.T) (simPriv, simPub, clientPub string, client *rsa.PrivateKey, gw *rsa.PublicKey) {
+	t.Helper()
+	dir := t.TempDir()
+	simPriv, simPub = filepath.Join(dir, "sim.pem"), filepath.Join(dir, "sim.pub.pem")
+	g, err := keys.Generate(simPriv, simPub)
+	require.NoError(t, err)
+	clientPub = filepath.Join(dir, "client.pub.pem")
+	client, err = keys.Generate(filepath.Join(dir, "client.pem"), clientPub)
+	require.NoError(t, err)
+	return simPriv, simPub, clientPub, client, &g.PublicKey
+}
+
+// TestSimCommand runs `sim` in process on 127.0.0.1:0, reads the first
+// stdout line, pays through it and reads the ledger.
+func TestSimCommand(t *testing.T) {
+	simPriv, _, clientPub, client, gw := simKeyFiles(t)
+	pr, pw := io.Pipe()
+	stderr := &lockedBuffer{}
+	g := &globals{stdin: strings.NewReader(""), stdout: pw, stderr: stderr}
+	root := newRoot(g)
+	root.SetArgs([]string{"sim", "--addr", "127.0.0.1:0", "--key", simPriv, "--client-public", clientPub,
+		"--class-pay", "4", "--faults", "extra-field:confirm", "--merchant", "123456789012"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- root.ExecuteContext(ctx)
+		_ = pw.Close()
+	}()
+
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	require.Regexp(t, regexp.MustCompile(`^listening http://127\.0\.0\.1:[1-9][0-9]*\n$`), line)
+	base := strings.TrimSpace(strings.TrimPrefix(line, "listening "))
+
+	post := func(path string, f paytree.Fields) paytree.Fields {
+		t.Helper()
+		sig, err := keys.Sign(client, []byte(paytree.Canonical(f)))
+		require.NoError(t, err)
+		f[paytree.FSign] = sig
+		body, err := paytree.Encode(f)
+		require.NoError(t, err)
+		resp, err := http.Post(base+path, "application/json; charset=utf-8", bytes.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		ans, err := paytree.Decode(raw)
+		require.NoError(t, err)
+		require.NoError(t, keys.Verify(gw, []byte(paytree.Canonical(ans)), ans[paytree.FSign]), "signed by --key")
+		return ans
+	}
+	pay := func(rid, userCode, merchant string) paytree.Fields {
+		return paytree.Fields{
+			paytree.FMerchantID: merchant, paytree.FTerminalUniqueID: "ABCDE0123456T",
+			paytree.FBranchCode: "B1", paytree.FTerminalCode: "T1", paytree.FLocale: "JAPAN", paytree.FTimeZone: "p9",
+			paytree.FCurrencyCode: "JPY", paytree.FAppVersion: paytree.DefaultAppVersion, paytree.FRequestID: rid,
+			paytree.FRequestTime: "20250115100000", paytree.FSignType: "RSA", paytree.FPayType: "PAYPAY",
+			paytree.FAmount: "1000", paytree.FUserCode: "281234567890123456",
+		}
+	}
+	paths := sim.DefaultPaths()
+	assert.Equal(t, paytree.E2002, post(paths.Pay, pay("cli-1", "", "123456789012"))[paytree.FResultCode], "--class-pay 4")
+	f := pay("cli-2", "", "123456789012")
+	f[paytree.FUserCode] = "99000000000000000" + "0"
+	assert.Equal(t, paytree.CodeOK, post(paths.Pay, f)[paytree.FResultCode], "override class 0")
+	assert.Equal(t, paytree.E1003, post(paths.Pay, pay("cli-3", "", "999999999999"))[paytree.FResultCode], "--merchant")
+	c := pay("cli-4", "", "123456789012")
+	delete(c, paytree.FPayType)
+	delete(c, paytree.FAmount)
+	delete(c, paytree.FUserCode)
+	c[paytree.FTargetRequestID] = "cli-2"
+	ans := post(paths.Confirm, c)
+	assert.Equal(t, paytree.StatusPaid.Wire(), ans[paytree.FTransStatus])
+	assert.Equal(t, sim.ExtraFieldValue, ans[sim.ExtraFieldName], "--faults")
+
+	resp, err := http.Get(base + sim.LedgerPath)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var l sim.Ledger
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&l))
+	require.Len(t, l.Orders, 1)
+	assert.Equal(t, "cli-2", l.Orders[0].RequestID)
+	assert.Len(t, l.Requests, 4)
+
+	cancel()
+	require.NoError(t, <-done)
+	assert.Contains(t, stderr.String(), "sim: stopped")
+	assert.Contains(t, stderr.String(), "cli-1", "requests are logged to stderr")
+	_, err = http.Get(base + sim.LedgerPath)
+	assert.Error(t, err, "the listener is closed")
+}
+
+func TestSimCommandErrors(t *testing.T) {
+	simPriv, simPub, clientPub, _, _ := simKeyFiles(t)
+	ok := []string{"--key", simPriv, "--client-public", clientPub}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"all interfaces", append([]string{"sim", "--addr", "0.0.0.0:0"}, ok...), ExitUsage, "loopback only"},
+		{"empty host", append([]string{"sim", "--addr", ":0"}, ok...), ExitUsage, "loopback only"},
+		{"a name", append([]string{"sim", "--addr", "gateway.example:80"}, ok...), ExitUsage, "loopback only"},
+		{"no port", append([]string{"sim", "--addr", "127.0.0.1"}, ok...), ExitUsage, "host:port"},
+		{"bad faults", append([]string{"sim", "--addr", "127.0.0.1:0", "--faults", "lost:pay,boom:any"}, ok...), ExitUsage, `item 2 "boom:any"`},
+		{"bad class", append([]string{"sim", "--addr", "127.0.0.1:0", "--class-pay", "8"}, ok...), ExitUsage, "pay class 8"},
+		{"negative duration", append([]string{"sim", "--addr", "127.0.0.1:0", "--reverse-window", "-1h"}, ok...), ExitUsage, "--reverse-window"},
+		{"bad merchant", append([]string{"sim", "--addr", "127.0.0.1:0", "--merchant", "12"}, ok...), ExitUsage, "Merchants"},
+		{"missing key flag", []string{"sim", "--client-public", clientPub}, ExitUsage, "key"},
+		{"key file missing", []string{"sim", "--addr", "127.0.0.1:0", "--key", simPriv + ".nope", "--client-public", clientPub}, ExitLibrary, "--key"},
+		{"public key as private", []string{"sim", "--addr", "127.0.0.1:0", "--key", simPub, "--client-public", clientPub}, ExitLibrary, "--key"},
+		{"private key as public", []string{"sim", "--addr", "127.0.0.1:0", "--key", simPriv, "--client-public", simPriv}, ExitLibrary, "--client-public"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, tc.args...)
+			assert.Equal(t, tc.code, code, "stderr: %s", errs)
+			assert.Contains(t, errs, tc.want)
+			assert.NotContains(t, out, "listening", "nothing served")
+		})
+	}
+}
+
+func TestSimHelp(t *testing.T) {
+	code, out, _ := runCLI(t, "sim", "--help")
+	require.Equal(t, ExitOK, code)
+	for _, want := range []string{"listening http://127.0.0.1:PORT", "/_sim/ledger", "processing", "count=N", "--faults", "--class-pay", "E1003"} {
+		assert.Contains(t, out, want)
+	}
+}
