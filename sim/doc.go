@@ -37,7 +37,8 @@
 //
 // Answers that were processed, including refusals (E1001, E1003, E2xxx,
 // E3001–E3004, E3006), are recorded under their key; the ledger's Request
-// counts how many times each key was received.
+// counts how many times each key was received. A request without a usable
+// key (a malformed terminalUniqueId or requestId) gets its E1001 unrecorded.
 //
 // # Operations and test classes
 //

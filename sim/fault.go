@@ -101,6 +101,8 @@ func (f Fault) validate() error {
 		return fmt.Errorf("%s needs a delay", f.Kind)
 	case f.Delay > 0 && f.Kind != FaultDelayBefore && f.Kind != FaultDelayAfter && f.Kind != FaultHold:
 		return fmt.Errorf("delay applies to delay-before, delay-after and hold only, not %s", f.Kind)
+	case f.Kind == FaultProcessing && f.Op != 0 && f.Op != paytree.OpPay && f.Op != paytree.OpDeposit:
+		return fmt.Errorf("processing applies to pay and deposit only, not %s", f.Op)
 	case (f.Settle > 0 || f.SettleFail) && f.Kind != FaultProcessing:
 		return fmt.Errorf("settle and fail apply to processing only, not %s", f.Kind)
 	}

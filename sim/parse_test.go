@@ -69,6 +69,7 @@ func TestParseFaultsErrors(t *testing.T) {
 		{"lost:pay:settle=1s", `item 1`, "settle and fail apply"},
 		{"e9001:pay:fail", `item 1`, "settle and fail apply"},
 		{"processing:pay:fail=yes", `item 1`, "no value"},
+		{"processing:refund", `item 1`, "pay and deposit only"},
 		{"lost:pay:colour=red", `item 1`, "unknown option"},
 		{"lost:pay,,", `item 2 ""`, "KIND:OP"},
 	}

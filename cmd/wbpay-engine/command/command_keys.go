@@ -73,8 +73,8 @@ itself is never printed.`,
 	}
 }
 
-// keyInfo is what keys gen and keys show print.
-type keyInfo struct {
+// keysInfo is what keys gen and keys show print.
+type keysInfo struct {
 	File        string `json:"file"`
 	Kind        string `json:"kind"` // private | public
 	Bits        int    `json:"bits"`
@@ -90,7 +90,7 @@ func (g *globals) keysGen(priv, pub string) error {
 	if err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("keys gen: %w", err))
 	}
-	info := keyInfo{File: priv, Kind: "private", Bits: k.N.BitLen(), Fingerprint: keys.Fingerprint(&k.PublicKey), PublicFile: pub}
+	info := keysInfo{File: priv, Kind: "private", Bits: k.N.BitLen(), Fingerprint: keys.Fingerprint(&k.PublicKey), PublicFile: pub}
 	if g.output == "json" {
 		return keysWriteJSON(g.stdout, info)
 	}
@@ -104,7 +104,7 @@ func (g *globals) keysShow(file string) error {
 	if err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("keys show: %w", err))
 	}
-	info := keyInfo{File: file}
+	info := keysInfo{File: file}
 	block, _ := pem.Decode(data)
 	switch {
 	case block == nil:

@@ -17,8 +17,8 @@ import (
 	"github.com/wbpay/wbpay/keys"
 )
 
-// runCLI runs the CLI with args and returns the exit code, stdout and stderr.
-func runCLI(t *testing.T, args ...string) (int, string, string) {
+// simKeysRun runs the CLI with args and returns the exit code, stdout and stderr.
+func simKeysRun(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := Execute(args, strings.NewReader(""), &out, &errb)
@@ -28,7 +28,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 func TestKeysGenAndShow(t *testing.T) {
 	dir := t.TempDir()
 	priv, pub := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.pub.pem")
-	code, out, errs := runCLI(t, "keys", "gen", "--private", priv, "--public", pub)
+	code, out, errs := simKeysRun(t, "keys", "gen", "--private", priv, "--public", pub)
 	require.Equal(t, ExitOK, code, "stderr: %s", errs)
 	k, err := keys.LoadPrivate(priv)
 	require.NoError(t, err)
@@ -45,34 +45,34 @@ func TestKeysGenAndShow(t *testing.T) {
 	tests := []struct{ file, kind string }{{priv, "private"}, {pub, "public"}}
 	for _, tc := range tests {
 		t.Run("show "+tc.kind, func(t *testing.T) {
-			code, out, errs := runCLI(t, "keys", "show", tc.file)
+			code, out, errs := simKeysRun(t, "keys", "show", tc.file)
 			require.Equal(t, ExitOK, code, "stderr: %s", errs)
 			assert.Contains(t, out, tc.kind+" key")
 			assert.Contains(t, out, "2048")
 			assert.Contains(t, out, fp)
 
-			code, out, _ = runCLI(t, "keys", "show", tc.file, "-o", "json")
+			code, out, _ = simKeysRun(t, "keys", "show", tc.file, "-o", "json")
 			require.Equal(t, ExitOK, code)
-			var got keyInfo
+			var got keysInfo
 			require.NoError(t, json.Unmarshal([]byte(out), &got))
-			assert.Equal(t, keyInfo{File: tc.file, Kind: tc.kind, Bits: 2048, Fingerprint: fp}, got)
+			assert.Equal(t, keysInfo{File: tc.file, Kind: tc.kind, Bits: 2048, Fingerprint: fp}, got)
 		})
 	}
 
 	t.Run("gen json", func(t *testing.T) {
 		p2, q2 := filepath.Join(dir, "sim.pem"), filepath.Join(dir, "sim.pub.pem")
-		code, out, _ := runCLI(t, "keys", "gen", "--private", p2, "--public", q2, "-o", "json")
+		code, out, _ := simKeysRun(t, "keys", "gen", "--private", p2, "--public", q2, "-o", "json")
 		require.Equal(t, ExitOK, code)
-		var got keyInfo
+		var got keysInfo
 		require.NoError(t, json.Unmarshal([]byte(out), &got))
 		pk, err := keys.LoadPublic(q2)
 		require.NoError(t, err)
-		assert.Equal(t, keyInfo{File: p2, Kind: "private", Bits: 2048, Fingerprint: keys.Fingerprint(pk), PublicFile: q2}, got)
+		assert.Equal(t, keysInfo{File: p2, Kind: "private", Bits: 2048, Fingerprint: keys.Fingerprint(pk), PublicFile: q2}, got)
 	})
 	t.Run("never replaces a key", func(t *testing.T) {
 		before, err := os.ReadFile(priv)
 		require.NoError(t, err)
-		code, _, errs := runCLI(t, "keys", "gen", "--private", priv, "--public", filepath.Join(dir, "new.pub.pem"))
+		code, _, errs := simKeysRun(t, "keys", "gen", "--private", priv, "--public", filepath.Join(dir, "new.pub.pem"))
 		assert.Equal(t, ExitLibrary, code)
 		assert.Contains(t, errs, "exists")
 		after, err := os.ReadFile(priv)
@@ -109,7 +109,7 @@ func TestKeysErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errs := runCLI(t, tc.args...)
+			code, _, errs := simKeysRun(t, tc.args...)
 			assert.Equal(t, tc.code, code, "stderr: %s", errs)
 			assert.Contains(t, errs, tc.want)
 		})

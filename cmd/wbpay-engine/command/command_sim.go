@@ -73,7 +73,7 @@ registered.
 Faults (--faults, contract section 10), drawn from a generator seeded with
 --seed so a run replays:
 
-` + indent(sim.FaultSyntax, "  "),
+` + simIndent(sim.FaultSyntax, "  "),
 		Example: `  wbpay-engine keys gen --private sim.pem --public sim.pub.pem
   wbpay-engine sim --addr 127.0.0.1:8790 --key sim.pem --client-public pos1/keys/public.pem
   wbpay-engine sim --addr 127.0.0.1:0 --key sim.pem --client-public client.pub.pem \
@@ -109,13 +109,13 @@ Faults (--faults, contract section 10), drawn from a generator seeded with
 }
 
 // indent prefixes every line of s with p.
-func indent(s, p string) string {
+func simIndent(s, p string) string {
 	return p + strings.ReplaceAll(s, "\n", "\n"+p)
 }
 
-// checkLoopback refuses an address whose host is not a loopback IP or
+// simCheckLoopback refuses an address whose host is not a loopback IP or
 // "localhost": the simulator speaks plain HTTP (contract section 1).
-func checkLoopback(addr string) error {
+func simCheckLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("--addr %q: want host:port (%v)", addr, err)
@@ -142,7 +142,7 @@ func (g *globals) simLogger(quiet bool) *zap.Logger {
 
 // runSim serves the simulator until ctx ends or a signal arrives.
 func (g *globals) runSim(ctx context.Context, o *simOptions) error {
-	if err := checkLoopback(o.addr); err != nil {
+	if err := simCheckLoopback(o.addr); err != nil {
 		return withExit(ExitUsage, err)
 	}
 	faults, err := sim.ParseFaults(o.faults)

@@ -22,20 +22,20 @@ import (
 	"github.com/wbpay/wbpay/sim"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the server's and the test's
+// simLockedBuffer is a bytes.Buffer safe for the server's and the test's
 // goroutines.
-type lockedBuffer struct {
+type simLockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *simLockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *simLockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -59,7 +59,7 @@ func simKeyFiles(t *testing.T) (simPriv, simPub, clientPub string, client *rsa.P
 func TestSimCommand(t *testing.T) {
 	simPriv, _, clientPub, client, gw := simKeyFiles(t)
 	pr, pw := io.Pipe()
-	stderr := &lockedBuffer{}
+	stderr := &simLockedBuffer{}
 	g := &globals{stdin: strings.NewReader(""), stdout: pw, stderr: stderr}
 	root := newRoot(g)
 	root.SetArgs([]string{"sim", "--addr", "127.0.0.1:0", "--key", simPriv, "--client-public", clientPub,
@@ -160,7 +160,7 @@ func TestSimCommandErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errs := runCLI(t, tc.args...)
+			code, out, errs := simKeysRun(t, tc.args...)
 			assert.Equal(t, tc.code, code, "stderr: %s", errs)
 			assert.Contains(t, errs, tc.want)
 			assert.NotContains(t, out, "listening", "nothing served")
@@ -169,7 +169,7 @@ func TestSimCommandErrors(t *testing.T) {
 }
 
 func TestSimHelp(t *testing.T) {
-	code, out, _ := runCLI(t, "sim", "--help")
+	code, out, _ := simKeysRun(t, "sim", "--help")
 	require.Equal(t, ExitOK, code)
 	for _, want := range []string{"listening http://127.0.0.1:PORT", "/_sim/ledger", "processing", "count=N", "--faults", "--class-pay", "E1003"} {
 		assert.Contains(t, out, want)
