@@ -72,9 +72,10 @@
 // else on the Confirm path; the wrong path gets E1001. A refused target
 // answers 0000 with targetResultCode = its code (plus orderId/transStatus
 // when an order exists); a processed one answers 0000, targetResultCode 0000
-// and the operation's fields with the order's current transStatus (a
-// PROCESSING order that settled FAILED answers targetResultCode E2006 with
-// transStatus 4). Approval timers and settles are evaluated lazily against
+// and the operation's fields with the order's current transStatus; an
+// accepted pay or deposit that then ended without money reports the reason
+// as targetResultCode beside its transStatus: FAILED (4) E2006, CANCELLED
+// (5) E2004, EXPIRED (6) E2005. Approval timers and settles are evaluated lazily against
 // Config.Clock on every access, so a fake clock drives them.
 //
 // deposit: payType LINE only (another channel E3006), valueType BASIC

@@ -169,6 +169,21 @@ func orderFields(o *order, st paytree.TransStatus) paytree.Fields {
 	}
 }
 
+// declineCode is the refusal code that a confirm reports for an accepted
+// pay or deposit that ended without money: FAILED E2006, CANCELLED E2004,
+// EXPIRED E2005 ("" otherwise). The transStatus is reported beside it.
+func declineCode(st paytree.TransStatus) string {
+	switch st {
+	case paytree.StatusFailed:
+		return paytree.E2006
+	case paytree.StatusCancelled:
+		return paytree.E2004
+	case paytree.StatusExpired:
+		return paytree.E2005
+	}
+	return ""
+}
+
 // applyProcessing makes o PROCESSING until Settle has passed.
 func applyProcessing(o *order, p *Fault, now time.Time, success paytree.TransStatus) {
 	o.status = paytree.StatusProcessing
@@ -176,7 +191,6 @@ func applyProcessing(o *order, p *Fault, now time.Time, success paytree.TransSta
 	o.settleTo = success
 	if p.SettleFail {
 		o.settleTo = paytree.StatusFailed
-		o.failCode = paytree.E2006
 	}
 }
 
@@ -413,8 +427,8 @@ func (s *Sim) confirm(rt route, f paytree.Fields, rec *record, now time.Time) pa
 		for k, v := range orderFields(o, st) {
 			ans[k] = v
 		}
-		if st == paytree.StatusFailed && o.failCode != "" {
-			ans[paytree.FTargetResultCode] = o.failCode
+		if code := declineCode(st); code != "" {
+			ans[paytree.FTargetResultCode] = code
 		}
 	case paytree.OpRefund:
 		ans[paytree.FOrderID] = o.id

@@ -67,16 +67,17 @@ func TestPayClasses(t *testing.T) {
 // TestApprovalTimers drives classes 1, 6 and 7 with the fake clock.
 func TestApprovalTimers(t *testing.T) {
 	tests := []struct {
-		class  int
-		wait   time.Duration
-		final  paytree.TransStatus
-		config func(*sim.Config)
+		class     int
+		wait      time.Duration
+		final     paytree.TransStatus
+		finalCode string // targetResultCode of the confirm afterwards
+		config    func(*sim.Config)
 	}{
-		{1, sim.DefaultApproveAfter, paytree.StatusPaid, nil},
-		{6, sim.DefaultApproveAfter, paytree.StatusCancelled, nil},
-		{7, sim.DefaultApprovalTimeout, paytree.StatusExpired, nil},
-		{1, 5 * time.Second, paytree.StatusPaid, func(c *sim.Config) { c.ApproveAfter = 5 * time.Second }},
-		{7, 90 * time.Second, paytree.StatusExpired, func(c *sim.Config) { c.ApprovalTimeout = 90 * time.Second }},
+		{1, sim.DefaultApproveAfter, paytree.StatusPaid, paytree.CodeOK, nil},
+		{6, sim.DefaultApproveAfter, paytree.StatusCancelled, paytree.E2004, nil},
+		{7, sim.DefaultApprovalTimeout, paytree.StatusExpired, paytree.E2005, nil},
+		{1, 5 * time.Second, paytree.StatusPaid, paytree.CodeOK, func(c *sim.Config) { c.ApproveAfter = 5 * time.Second }},
+		{7, 90 * time.Second, paytree.StatusExpired, paytree.E2005, func(c *sim.Config) { c.ApprovalTimeout = 90 * time.Second }},
 	}
 	for _, tc := range tests {
 		t.Run("class"+strconv.Itoa(tc.class)+"/"+tc.wait.String(), func(t *testing.T) {
@@ -93,7 +94,7 @@ func TestApprovalTimers(t *testing.T) {
 
 			e.clock.Advance(time.Millisecond)
 			c = e.confirmOK(rid, false)
-			assert.Equal(t, paytree.CodeOK, c.get(paytree.FTargetResultCode))
+			assert.Equal(t, tc.finalCode, c.get(paytree.FTargetResultCode))
 			assert.Equal(t, tc.final.Wire(), c.get(paytree.FTransStatus))
 			assert.Equal(t, a.get(paytree.FOrderID), c.get(paytree.FOrderID))
 			assert.Equal(t, "500", c.get(paytree.FAmount))
@@ -107,7 +108,8 @@ func TestApprovalTimers(t *testing.T) {
 			assert.Equal(t, wantHeld, o.MoneyHeld())
 
 			// A resend of the pay repeats its first answer: WAITING.
-			// The ledger also settles lazily without any request.
+			again := ok(t, e.post(paths.Pay, e.payFields(rid, "LINE", classCode(tc.class), 500)), rid)
+			assert.Equal(t, paytree.StatusWaiting.Wire(), again.get(paytree.FTransStatus))
 		})
 	}
 }

@@ -70,7 +70,6 @@ type order struct {
 	status                  paytree.TransStatus
 	settleAt                time.Time           // WAITING/PROCESSING: when settleTo takes over (zero: never)
 	settleTo                paytree.TransStatus // the status after settleAt
-	failCode                string              // E2006 when a PROCESSING order settled as FAILED
 	createdAt               time.Time
 	transTime               string
 }
