@@ -8,10 +8,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -174,4 +177,36 @@ func TestSimHelp(t *testing.T) {
 	for _, want := range []string{"listening http://127.0.0.1:PORT", "/_sim/ledger", "processing", "count=N", "--faults", "--class-pay", "E1003"} {
 		assert.Contains(t, out, want)
 	}
+}
+
+// TestSimCommandSIGTERM: SIGTERM stops the simulator cleanly (exit 0).
+func TestSimCommandSIGTERM(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM on Windows")
+	}
+	simPriv, _, clientPub, _, _ := simKeyFiles(t)
+	pr, pw := io.Pipe()
+	stderr := &simLockedBuffer{}
+	g := &globals{stdin: strings.NewReader(""), stdout: pw, stderr: stderr}
+	done := make(chan int, 1)
+	go func() {
+		root := newRoot(g)
+		root.SetArgs([]string{"sim", "--addr", "127.0.0.1:0", "--key", simPriv, "--client-public", clientPub, "-q"})
+		code := ExitOK
+		if err := root.Execute(); err != nil {
+			code = ExitLibrary
+		}
+		done <- code
+		_ = pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	require.True(t, strings.HasPrefix(line, "listening http://127.0.0.1:"))
+	// The handler is installed before the first line is printed, so the
+	// signal stops the simulator instead of the test binary.
+	self, err := os.FindProcess(os.Getpid())
+	require.NoError(t, err)
+	require.NoError(t, self.Signal(syscall.SIGTERM))
+	assert.Equal(t, ExitOK, <-done)
+	assert.Contains(t, stderr.String(), "sim: stopped")
 }
