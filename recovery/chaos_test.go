@@ -1,0 +1,118 @@
+//go:build crashmatrix
+
+package recovery_test
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/wbpay/wbpay/paytree"
+	"github.com/wbpay/wbpay/sim"
+)
+
+// TestChaosSoak runs random operations with random gateway faults against
+// one home, kills the engine at random moments, recovers after every step
+// and checks the invariants each time. WBPAY_CHAOS_SEED replays a run;
+// WBPAY_CHAOS_DURATION (default 45s) sets its length.
+func TestChaosSoak(t *testing.T) {
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("WBPAY_CHAOS_SEED"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("WBPAY_CHAOS_SEED=%q: %v", s, err)
+		}
+		seed = v
+	}
+	duration := 45 * time.Second
+	if s := os.Getenv("WBPAY_CHAOS_DURATION"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("WBPAY_CHAOS_DURATION=%q: %v", s, err)
+		}
+		duration = d
+	}
+	fmt.Fprintf(os.Stdout, "chaos soak: seed %d (replay with WBPAY_CHAOS_SEED=%d)\n", seed, seed)
+	rng := rand.New(rand.NewSource(seed))
+	engineBinary(t)
+	dir := t.TempDir()
+	g := newGateway(t, dir, nil, seed)
+	defer g.close()
+	home := newHome(t, dir, g)
+
+	kinds := []sim.FaultKind{sim.FaultLost, sim.Fault500Before, sim.Fault500After, sim.FaultBadSign,
+		sim.FaultE9001, sim.FaultE9002, sim.FaultExtraField, sim.FaultProcessing}
+	ops := []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse, paytree.OpDeposit, paytree.OpConfirm, 0}
+	var orders []string
+	steps, kills, violations, escalated := 0, 0, 0, 0
+	deadline := time.Now().Add(duration)
+	for time.Now().Before(deadline) {
+		steps++
+		// Random faults for this step (processing settles within a second).
+		var faults []sim.Fault
+		for i := rng.Intn(3); i > 0; i-- {
+			f := sim.Fault{Kind: kinds[rng.Intn(len(kinds))], Op: ops[rng.Intn(len(ops))], Probability: 0.2 + 0.5*rng.Float64()}
+			if f.Kind == sim.FaultProcessing {
+				f.Settle = time.Duration(rng.Intn(1500)) * time.Millisecond
+				f.SettleFail = rng.Intn(3) == 0
+			}
+			faults = append(faults, f)
+		}
+		g.sim.SetFaults(faults)
+		var args []string
+		switch n := rng.Intn(10); {
+		case n < 5 || len(orders) == 0:
+			classes := []int{0, 0, 0, 1, 3, 4, 6}
+			args = []string{"pay", "--amount", strconv.Itoa(100 + rng.Intn(5000)), "--user-code", classCode(classes[rng.Intn(len(classes))]), "--pay-type", "PAYPAY"}
+		case n < 7:
+			args = []string{"refund", "--order-id", orders[rng.Intn(len(orders))], "--amount", strconv.Itoa(1 + rng.Intn(2000))}
+		case n < 8:
+			args = []string{"reverse", "--order-id", orders[rng.Intn(len(orders))]}
+		default:
+			args = []string{"deposit", "--amount", strconv.Itoa(100 + rng.Intn(3000)), "--user-code", "36" + strconv.Itoa(rng.Intn(1e8)), "--pay-type", "LINE"}
+		}
+		killAfter := time.Duration(0)
+		if rng.Intn(5) < 3 { // most steps die somewhere between start-up and the answer
+			killAfter = time.Duration(1+rng.Intn(60)) * time.Millisecond
+		}
+		res := runChild(t, home, g, "", "", killAfter, args...)
+		if res.killed {
+			kills++
+		}
+		// Recovery faces the same faults, at a lower rate.
+		for i := range faults {
+			faults[i].Probability /= 3
+		}
+		g.sim.SetFaults(faults)
+		recoverHome(t, home, g)
+		g.sim.SetFaults(nil)
+		v, esc := checkInvariants(home, g.sim.Ledger())
+		escalated = esc
+		for _, msg := range v {
+			violations++
+			t.Errorf("seed %d step %d (%v, faults %v, killed %v): %s", seed, steps, args, faults, res.killed, msg)
+		}
+		if len(v) > 0 {
+			break
+		}
+		orders = ordersOf(g.sim.Ledger())
+	}
+	fmt.Fprintf(os.Stdout, "chaos soak: seed %d, %d steps, %d kills, %d escalated, %d invariant violations\n", seed, steps, kills, escalated, violations)
+	assert.Zero(t, violations)
+}
+
+// ordersOf lists the pay orders the gateway holds money for.
+func ordersOf(l sim.Ledger) []string {
+	var out []string
+	for _, o := range l.Orders {
+		if o.Operation == "pay" && o.MoneyHeld() > 0 {
+			out = append(out, o.OrderID)
+		}
+	}
+	return out
+}
