@@ -130,9 +130,9 @@ func openTables(path string, tx *bolt.Tx) (*tables, error) {
 		}
 	}
 	if t.entries.Writable() {
-		t.entries.FillPercent = appendFill
-		t.txns.FillPercent = appendFill
-		t.byCreated.FillPercent = appendFill
+		for _, b := range []*bolt.Bucket{t.entries, t.txns, t.byCreated, t.byOrder, t.byReceipt} {
+			b.FillPercent = appendFill
+		}
 	}
 	return t, nil
 }
@@ -172,6 +172,28 @@ func readMetaBucket(path string, b *bolt.Bucket) (journalMeta, error) {
 	return m, nil
 }
 
+// loadTxn reads and decodes txn id's snapshot from the unfinished bucket
+// (live is true) or the finished one; nil when it is in neither.
+func loadTxn(path string, t *tables, id string) (s *Txn, seqs []uint64, live bool, err error) {
+	v := t.unfinished.Get([]byte(id))
+	live = v != nil
+	if !live {
+		if v = t.txns.Get([]byte(id)); v == nil {
+			return nil, nil, false, nil
+		}
+	}
+	if s, seqs, err = decodeTxn(v); err != nil {
+		return nil, nil, live, &CorruptError{Path: path, TxnID: id, Reason: err.Error()}
+	}
+	switch {
+	case s.ID != id:
+		return nil, nil, live, &CorruptError{Path: path, TxnID: id, Reason: fmt.Sprintf("snapshot stored under %q has id %q", id, s.ID)}
+	case live == s.State.Terminal():
+		return nil, nil, live, &CorruptError{Path: path, TxnID: id, Reason: fmt.Sprintf("snapshot in state %q stored among the %s", s.State, map[bool]string{true: "unfinished", false: "finished"}[live])}
+	}
+	return s, seqs, live, nil
+}
+
 // appendTx is Append's work inside one write transaction: it validates e
 // against the stored snapshot, stores both and updates the indexes and meta.
 // It fills e.Seq, e.PrevHash and e.Hash.
@@ -185,13 +207,12 @@ func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
 		return err
 	}
 	id := []byte(snap.ID)
-	var old *Txn
-	var seqs []uint64
+	old, seqs, oldLive, err := loadTxn(path, t, snap.ID)
+	if err != nil {
+		return err
+	}
 	from := fsm.StateNew
-	if v := t.txns.Get(id); v != nil {
-		if old, seqs, err = decodeTxn(v); err != nil {
-			return &CorruptError{Path: path, TxnID: snap.ID, Reason: err.Error()}
-		}
+	if old != nil {
 		from = old.State
 	}
 	if e.From != from {
@@ -199,10 +220,7 @@ func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
 	}
 
 	seq := m.lastSeq + 1
-	value, hash, err := encodeEntry(e, seq, m.lastHash)
-	if err != nil {
-		return fmt.Errorf("%w: txn %s: %v", ErrInvalid, e.TxnID, err)
-	}
+	value, hash := encodeEntry(e, seq, m.lastHash)
 	if err := t.entries.Put(seqKey(seq), value); err != nil {
 		return err
 	}
@@ -211,12 +229,19 @@ func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
 		stored.Request = maps.Clone(stored.Request)
 		delete(stored.Request, paytree.FUserCode)
 	}
-	sv, err := encodeTxn(&stored, append(seqs, seq))
-	if err != nil {
-		return fmt.Errorf("%w: txn %s: %v", ErrInvalid, e.TxnID, err)
+	sv := encodeTxn(&stored, append(seqs, seq))
+	live := !stored.State.Terminal()
+	dst, other := t.txns, t.unfinished
+	if live {
+		dst, other = t.unfinished, t.txns
 	}
-	if err := t.txns.Put(id, sv); err != nil {
+	if err := dst.Put(id, sv); err != nil {
 		return err
+	}
+	if old != nil && oldLive != live {
+		if err := other.Delete(id); err != nil {
+			return err
+		}
 	}
 	if err := updateIndexes(t, old, &stored); err != nil {
 		return err
@@ -239,12 +264,9 @@ func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
 }
 
 // indexKeys lists a snapshot's keys in each secondary index (nil: none).
-func indexKeys(s *Txn) (unfinished, created, order, receipt []byte) {
+func indexKeys(s *Txn) (created, order, receipt []byte) {
 	if s == nil {
 		return
-	}
-	if !s.State.Terminal() {
-		unfinished = []byte(s.ID)
 	}
 	created = createdKey(s.CreatedAt, s.ID)
 	if s.OrderID != "" {
@@ -259,12 +281,12 @@ func indexKeys(s *Txn) (unfinished, created, order, receipt []byte) {
 // updateIndexes moves the snapshot's index keys from what old had to what
 // s has, touching only the indexes that change.
 func updateIndexes(t *tables, old, s *Txn) error {
-	ou, oc, oo, or := indexKeys(old)
-	nu, nc, no, nr := indexKeys(s)
+	oc, oo, or := indexKeys(old)
+	nc, no, nr := indexKeys(s)
 	for _, x := range []struct {
 		b        *bolt.Bucket
 		old, new []byte
-	}{{t.unfinished, ou, nu}, {t.byCreated, oc, nc}, {t.byOrder, oo, no}, {t.byReceipt, or, nr}} {
+	}{{t.byCreated, oc, nc}, {t.byOrder, oo, no}, {t.byReceipt, or, nr}} {
 		if bytes.Equal(x.old, x.new) && (x.old == nil) == (x.new == nil) {
 			continue
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -45,33 +44,6 @@ const maxKeyPart = 256
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// entryBody is the part of an Entry that is stored as JSON: everything but
-// Seq (the key), PrevHash (the previous entry's hash) and Hash (stored raw in
-// front of the body). Its fields mirror Entry's, in the same order.
-type entryBody struct {
-	TxnID      string     `json:"txnId"`
-	Time       time.Time  `json:"time"`
-	Event      fsm.Event  `json:"event"`
-	From       fsm.State  `json:"from"`
-	To         fsm.State  `json:"to"`
-	RequestID  string     `json:"requestId,omitempty"`
-	Kind       string     `json:"kind,omitempty"`
-	HTTP       string     `json:"http,omitempty"`
-	ResultCode string     `json:"resultCode,omitempty"`
-	Error      *ErrorInfo `json:"error,omitempty"`
-	Note       string     `json:"note,omitempty"`
-}
-
-func bodyOf(e *Entry) entryBody {
-	return entryBody{TxnID: e.TxnID, Time: e.Time, Event: e.Event, From: e.From, To: e.To, RequestID: e.RequestID,
-		Kind: e.Kind, HTTP: e.HTTP, ResultCode: e.ResultCode, Error: e.Error, Note: e.Note}
-}
-
-func (b *entryBody) entry(seq uint64) Entry {
-	return Entry{Seq: seq, TxnID: b.TxnID, Time: b.Time, Event: b.Event, From: b.From, To: b.To, RequestID: b.RequestID,
-		Kind: b.Kind, HTTP: b.HTTP, ResultCode: b.ResultCode, Error: b.Error, Note: b.Note}
-}
-
 // seqKey is the entries bucket key of seq: 8 bytes big-endian.
 func seqKey(seq uint64) []byte {
 	var k [8]byte
@@ -93,18 +65,201 @@ func entryHash(prevHash string, seq uint64, body []byte) [sha256.Size]byte {
 	return sum
 }
 
-// encodeEntry returns the stored value of e (raw hash, then the body JSON)
-// and the hex hash, given e's seq and the previous entry's hex hash.
-func encodeEntry(e *Entry, seq uint64, prevHash string) (value []byte, hash string, err error) {
-	body, err := json.Marshal(bodyOf(e))
-	if err != nil {
-		return nil, "", fmt.Errorf("encode entry: %w", err)
+// encodeEntry returns the stored value of e (raw hash, then the body) and
+// the hex hash, given e's seq and the previous entry's hex hash.
+func encodeEntry(e *Entry, seq uint64, prevHash string) (value []byte, hash string) {
+	value = make([]byte, sha256.Size, sha256.Size+160)
+	value = appendBody(value, e)
+	sum := entryHash(prevHash, seq, value[sha256.Size:])
+	copy(value, sum[:])
+	return value, hex.EncodeToString(sum[:])
+}
+
+// appendBody appends e's body (see doc.go): its fields but Seq, PrevHash
+// and Hash, in the order of the Entry struct.
+func appendBody(b []byte, e *Entry) []byte {
+	b = appendStr(b, e.TxnID)
+	b = appendTime(b, e.Time)
+	for _, s := range [...]string{string(e.Event), string(e.From), string(e.To), e.RequestID, e.Kind, e.HTTP, e.ResultCode} {
+		b = appendStr(b, s)
 	}
-	sum := entryHash(prevHash, seq, body)
-	value = make([]byte, 0, len(sum)+len(body))
-	value = append(value, sum[:]...)
-	value = append(value, body...)
-	return value, hex.EncodeToString(sum[:]), nil
+	b = appendErrorInfo(b, e.Error)
+	return appendStr(b, e.Note)
+}
+
+// appendStr appends s as uvarint(n<<1 | hex) and n bytes: a string of
+// lower-case hex digits (even length, at least 16) is stored as the n bytes
+// it spells, with hex = 1; any other string as its n bytes, with hex = 0.
+func appendStr(b []byte, s string) []byte {
+	if isLowerHex(s) {
+		b = binary.AppendUvarint(b, uint64(len(s)/2)<<1|1)
+		b, _ = hex.AppendDecode(b, []byte(s)) // valid: isLowerHex
+		return b
+	}
+	b = binary.AppendUvarint(b, uint64(len(s))<<1)
+	return append(b, s...)
+}
+
+// appendTime appends t as varint unix seconds, uvarint nanoseconds and the
+// varint offset of its zone in seconds (the zone's name is not kept).
+func appendTime(b []byte, t time.Time) []byte {
+	b = binary.AppendVarint(b, t.Unix())
+	b = binary.AppendUvarint(b, uint64(t.Nanosecond()))
+	_, off := t.Zone()
+	return binary.AppendVarint(b, int64(off))
+}
+
+func isLowerHex(s string) bool {
+	if len(s) < 16 || len(s)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// appendErrorInfo appends 0 for nil, else 1, the type and the four strings.
+func appendErrorInfo(b []byte, e *ErrorInfo) []byte {
+	if e == nil {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	b = binary.AppendVarint(b, int64(e.Type))
+	for _, s := range [...]string{e.Code, e.SubCode, e.Message, e.Action} {
+		b = appendStr(b, s)
+	}
+	return b
+}
+
+// bodyReader reads a body; the first error sticks and every later read
+// returns zero values, so that decodeBody checks once at the end.
+type bodyReader struct {
+	b   []byte
+	err error
+}
+
+func (r *bodyReader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("truncated or malformed body at %s", what)
+	}
+}
+
+func (r *bodyReader) uvarint(what string) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail(what)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *bodyReader) varint(what string) int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail(what)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *bodyReader) str(what string) string {
+	h := r.uvarint(what)
+	n := h >> 1
+	if r.err != nil || n > uint64(len(r.b)) {
+		r.fail(what)
+		return ""
+	}
+	raw := r.b[:n]
+	r.b = r.b[n:]
+	if h&1 == 1 {
+		if n < 8 {
+			r.fail(what)
+			return ""
+		}
+		return hex.EncodeToString(raw)
+	}
+	return string(raw)
+}
+
+// time reads what appendTime wrote; UTC when the offset is 0.
+func (r *bodyReader) time(what string) time.Time {
+	sec, nsec, off := r.varint(what), r.uvarint(what), r.varint(what)
+	if r.err == nil && (nsec >= 1e9 || off <= -24*3600 || off >= 24*3600) {
+		r.fail(what)
+	}
+	if r.err != nil {
+		return time.Time{}
+	}
+	loc := time.UTC
+	if off != 0 {
+		loc = time.FixedZone("", int(off))
+	}
+	return time.Unix(sec, int64(nsec)).In(loc)
+}
+
+// flag reads a byte that must be 0 or 1.
+func (r *bodyReader) flag(what string) bool {
+	switch r.byte(what) {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	r.fail(what)
+	return false
+}
+
+func (r *bodyReader) byte(what string) byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.fail(what)
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// errorInfo reads what appendErrorInfo wrote.
+func (r *bodyReader) errorInfo(what string) *ErrorInfo {
+	if !r.flag(what) {
+		return nil
+	}
+	return &ErrorInfo{Type: int(r.varint(what + " type")), Code: r.str(what + " code"), SubCode: r.str(what + " subCode"),
+		Message: r.str(what + " message"), Action: r.str(what + " action")}
+}
+
+// decodeBody reads an entry's body into an Entry without Seq, PrevHash and
+// Hash. It never panics.
+func decodeBody(body []byte) (Entry, error) {
+	r := &bodyReader{b: body}
+	var e Entry
+	e.TxnID = r.str("txnId")
+	e.Time = r.time("time")
+	e.Event, e.From, e.To = fsm.Event(r.str("event")), fsm.State(r.str("from")), fsm.State(r.str("to"))
+	e.RequestID, e.Kind, e.HTTP, e.ResultCode = r.str("requestId"), r.str("kind"), r.str("http"), r.str("resultCode")
+	e.Error = r.errorInfo("error")
+	e.Note = r.str("note")
+	if r.err != nil {
+		return Entry{}, r.err
+	}
+	if len(r.b) != 0 {
+		return Entry{}, fmt.Errorf("%d bytes after the body", len(r.b))
+	}
+	if e.TxnID == "" {
+		return Entry{}, errors.New("entry without txn id")
+	}
+	return e, nil
 }
 
 // errBadHash is the reason decodeEntry gives when the stored hash does not
@@ -115,25 +270,15 @@ var errBadHash = errors.New("hash mismatch: the entry was altered")
 // hash is prevHash, recomputes its hash and fills Seq, PrevHash and Hash.
 // It never panics; any damage is an error naming what is wrong.
 func decodeEntry(seq uint64, prevHash string, value []byte) (Entry, error) {
-	if len(value) < sha256.Size+2 {
+	if len(value) < sha256.Size+1 {
 		return Entry{}, fmt.Errorf("value of %d bytes is too short", len(value))
 	}
 	stored, body := value[:sha256.Size], value[sha256.Size:]
-	var b entryBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return Entry{}, fmt.Errorf("undecodable body: %v", err)
+	e, err := decodeBody(body)
+	if err != nil {
+		return Entry{}, err
 	}
-	if dec.More() {
-		return Entry{}, errors.New("undecodable body: data after the JSON object")
-	}
-	e := b.entry(seq)
-	e.PrevHash = prevHash
-	e.Hash = hex.EncodeToString(stored)
-	if e.TxnID == "" {
-		return e, errors.New("entry without txn id")
-	}
+	e.Seq, e.PrevHash, e.Hash = seq, prevHash, hex.EncodeToString(stored)
 	if sum := entryHash(prevHash, seq, body); !bytes.Equal(sum[:], stored) {
 		return e, errBadHash
 	}
@@ -146,66 +291,6 @@ func storedHash(value []byte) (string, bool) {
 		return "", false
 	}
 	return hex.EncodeToString(value[:sha256.Size]), true
-}
-
-// encodeTxn returns the stored value of a snapshot: a CRC-32C (Castagnoli,
-// big-endian) of the rest, the number of the txn's entries and their seqs
-// (uvarints: the first seq, then the gaps), then the snapshot's JSON.
-func encodeTxn(t *Txn, seqs []uint64) ([]byte, error) {
-	js, err := json.Marshal(t)
-	if err != nil {
-		return nil, fmt.Errorf("encode snapshot: %w", err)
-	}
-	v := make([]byte, 4, 4+binary.MaxVarintLen64*(len(seqs)+1)+len(js))
-	v = binary.AppendUvarint(v, uint64(len(seqs)))
-	var prev uint64
-	for _, s := range seqs {
-		v = binary.AppendUvarint(v, s-prev)
-		prev = s
-	}
-	v = append(v, js...)
-	binary.BigEndian.PutUint32(v[:4], crc32.Checksum(v[4:], castagnoli))
-	return v, nil
-}
-
-// decodeTxn reads a stored snapshot and its entries' seqs. It never panics.
-func decodeTxn(value []byte) (*Txn, []uint64, error) {
-	if len(value) < 6 {
-		return nil, nil, fmt.Errorf("snapshot of %d bytes is too short", len(value))
-	}
-	if got, want := crc32.Checksum(value[4:], castagnoli), binary.BigEndian.Uint32(value[:4]); got != want {
-		return nil, nil, fmt.Errorf("snapshot checksum %08x, stored %08x: the snapshot was altered", got, want)
-	}
-	rest := value[4:]
-	n, k := binary.Uvarint(rest)
-	if k <= 0 || n > uint64(len(rest)) {
-		return nil, nil, errors.New("snapshot: bad entry count")
-	}
-	rest = rest[k:]
-	seqs := make([]uint64, 0, n)
-	var prev uint64
-	for i := uint64(0); i < n; i++ {
-		d, k := binary.Uvarint(rest)
-		if k <= 0 || d == 0 || prev+d < prev {
-			return nil, nil, errors.New("snapshot: bad entry list")
-		}
-		prev += d
-		seqs = append(seqs, prev)
-		rest = rest[k:]
-	}
-	t := new(Txn)
-	dec := json.NewDecoder(bytes.NewReader(rest))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(t); err != nil {
-		return nil, nil, fmt.Errorf("snapshot: undecodable JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, nil, errors.New("snapshot: data after the JSON object")
-	}
-	if len(seqs) == 0 {
-		return nil, nil, errors.New("snapshot without entries")
-	}
-	return t, seqs, nil
 }
 
 // createdKey is the by-created key: CreatedAt as unix nanoseconds with the

@@ -197,8 +197,11 @@ func TestFlipEntryByte(t *testing.T) {
 		txn  bool // the error can name the txn
 	}{
 		{"in the stored hash", func(v int) int { return v + 7 }, 0x01, true},
-		{"a digit of the time", func(v int) int { return v + 32 + bytes.Index(d.raw[v+32:], []byte(`"time":"2025`)) + 11 }, 0x01, true},
-		{"the body's opening brace", func(v int) int { return v + 32 }, 0xff, false},
+		// The body starts with the txn id (a length byte, then the id), then
+		// the time's seconds as a varint: flipping a low bit of its second
+		// byte keeps the body well-formed.
+		{"a bit of the time", func(v int) int { return v + 32 + 1 + int(d.raw[v+32]>>1) + 1 }, 0x02, true},
+		{"the body's first byte", func(v int) int { return v + 32 }, 0xff, false},
 	}
 	for _, e := range d.entries {
 		v := valueOffset(t, d.path, bucketEntries, seqKey(e.Seq))
@@ -236,7 +239,11 @@ func TestFlipEntryByte(t *testing.T) {
 func TestFlipSnapshotByte(t *testing.T) {
 	d := buildDamaged(t)
 	for _, s := range []*Txn{d.paid, d.open} {
-		v := valueOffset(t, d.path, bucketTxns, []byte(s.ID))
+		bucket := bucketTxns
+		if !s.State.Terminal() {
+			bucket = bucketUnfinished
+		}
+		v := valueOffset(t, d.path, bucket, []byte(s.ID))
 		amount := v + bytes.Index(d.raw[v:], []byte(`"amount":`)) + len(`"amount":`)
 		t.Run(string(s.State), func(t *testing.T) {
 			path := d.write(t, func(b []byte) []byte { b[amount] ^= 0x01; return b }) // 1 → 0: still valid JSON
@@ -268,6 +275,18 @@ func TestInconsistentContent(t *testing.T) {
 	del := func(bucket, k []byte) func(tx *bolt.Tx) error {
 		return func(tx *bolt.Tx) error { return tx.Bucket(bucket).Delete(k) }
 	}
+	move := func(from, to []byte, id string, keep bool) func(tx *bolt.Tx) error {
+		return func(tx *bolt.Tx) error {
+			v := bytes.Clone(tx.Bucket(from).Get([]byte(id)))
+			require.NotNil(t, v)
+			if !keep {
+				if err := tx.Bucket(from).Delete([]byte(id)); err != nil {
+					return err
+				}
+			}
+			return tx.Bucket(to).Put([]byte(id), v)
+		}
+	}
 	lastSeq := d.entries[len(d.entries)-1].Seq
 	cases := []struct {
 		name   string
@@ -281,14 +300,16 @@ func TestInconsistentContent(t *testing.T) {
 		{"bucket dropped", func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketByReceipt) }, true, 0, ""},
 		{"last entry removed", del(bucketEntries, seqKey(lastSeq)), true, lastSeq, ""},
 		{"last hash altered", put(bucketMeta, metaLastHash, bytes.Repeat([]byte{7}, 32)), true, lastSeq, d.open.ID},
-		{"unfinished without snapshot", put(bucketUnfinished, []byte("ghost"), nil), true, 0, "ghost"},
-		{"finished txn listed unfinished", put(bucketUnfinished, []byte(d.paid.ID), nil), true, 0, d.paid.ID},
+		{"empty unfinished snapshot", put(bucketUnfinished, []byte("ghost"), nil), true, 0, "ghost"},
+		{"finished snapshot among the unfinished", move(bucketTxns, bucketUnfinished, d.paid.ID, false), true, 0, d.paid.ID},
+		{"finished snapshot also among the unfinished", move(bucketTxns, bucketUnfinished, d.paid.ID, true), true, 0, d.paid.ID},
+		{"unfinished snapshot among the finished", move(bucketUnfinished, bucketTxns, d.open.ID, false), false, 0, d.open.ID},
 		{"middle entry removed", del(bucketEntries, seqKey(10)), false, 10, ""},
-		{"unfinished txn missing from its index", del(bucketUnfinished, []byte(d.open.ID)), false, lastSeq, d.open.ID},
+		{"unfinished snapshot removed", del(bucketUnfinished, []byte(d.open.ID)), false, lastSeq, d.open.ID},
 		{"order index key removed", del(bucketByOrder, pairKey(d.paid.OrderID, d.paid.ID)), false, 0, d.paid.ID},
 		{"stray receipt index key", put(bucketByReceipt, pairKey("R-GHOST", d.paid.ID), nil), false, 0, ""},
 		{"creation index key removed", del(bucketByCreated, createdKey(d.paid.CreatedAt, d.paid.ID)), false, 0, d.paid.ID},
-		{"snapshot removed", del(bucketTxns, []byte(d.paid.ID)), false, 0, ""},
+		{"finished snapshot removed", del(bucketTxns, []byte(d.paid.ID)), false, d.entries[len(d.entries)-5].Seq, d.paid.ID},
 		{"entry moved to another seq", func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketEntries)
 			return b.Put(seqKey(3), bytes.Clone(b.Get(seqKey(4))))

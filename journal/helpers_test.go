@@ -20,7 +20,7 @@ var t0 = time.Date(2025, 4, 1, 10, 0, 0, 0, paytree.JST)
 const testCode = "281234567890123456"
 
 // txnID returns a 32-hex id that sorts by n, as UUIDv7 ids sort by time.
-func txnID(n int) string { return fmt.Sprintf("0195f3a2%08x7000800000000000%04x", n, n%0x10000) }
+func txnID(n int) string { return fmt.Sprintf("0195f3a2%08x7000800000%06x", n, n%0x1000000) }
 
 // openTest opens a new journal in a temp dir and closes it at cleanup.
 func openTest(t testing.TB, opts ...func(*Options)) *Journal {

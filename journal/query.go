@@ -17,16 +17,38 @@ const chunk = 256
 
 // loadTxn reads and decodes txn id's snapshot; nil, nil when absent.
 func (j *Journal) loadTxn(t *tables, id string) (*Txn, []uint64, error) {
-	v := t.txns.Get([]byte(id))
-	if v == nil {
-		return nil, nil, nil
+	s, seqs, _, err := loadTxn(j.path, t, id)
+	return s, seqs, err
+}
+
+// liveTxns decodes every unfinished snapshot, in id order.
+func (j *Journal) liveTxns(t *tables, p *pos) ([]*Txn, error) {
+	var out []*Txn
+	*p = pos{where: "reading the unfinished snapshots"}
+	c := t.unfinished.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		id := string(k)
+		*p = pos{txn: id}
+		s, _, err := j.decodeLive(id, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+		*p = pos{where: "reading the unfinished snapshots after txn " + id}
 	}
+	return out, nil
+}
+
+// decodeLive decodes the value of unfinished txn id.
+func (j *Journal) decodeLive(id string, v []byte) (*Txn, []uint64, error) {
 	s, seqs, err := decodeTxn(v)
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, nil, j.corrupt(0, id, "%v", err)
-	}
-	if s.ID != id {
+	case s.ID != id:
 		return nil, nil, j.corrupt(0, id, "snapshot stored under %q has id %q", id, s.ID)
+	case s.State.Terminal():
+		return nil, nil, j.corrupt(0, id, "snapshot in state %q stored among the unfinished", s.State)
 	}
 	return s, seqs, nil
 }
@@ -106,16 +128,16 @@ func (j *Journal) checkOpen() (openReport, error) {
 					return j.corrupt(m.lastSeq, e.TxnID, "hash %s, meta's last hash %s", e.Hash, m.lastHash)
 				}
 			}
-			*p = pos{where: "reading the unfinished index"}
+			*p = pos{where: "reading the unfinished snapshots"}
 			c := t.unfinished.Cursor()
-			for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			for k, v := c.First(); k != nil; k, v = c.Next() {
 				id := string(k)
 				*p = pos{txn: id}
-				if err := j.checkUnfinished(t, id); err != nil {
+				if err := j.checkUnfinished(t, id, v); err != nil {
 					return err
 				}
 				rep.unfinished++
-				*p = pos{where: "reading the unfinished index after txn " + id}
+				*p = pos{where: "reading the unfinished snapshots after txn " + id}
 			}
 			return nil
 		})
@@ -123,18 +145,15 @@ func (j *Journal) checkOpen() (openReport, error) {
 	return rep, err
 }
 
-// checkUnfinished checks that unfinished txn id's snapshot decodes, is not
-// terminal and agrees with its last entry.
-func (j *Journal) checkUnfinished(t *tables, id string) error {
-	s, seqs, err := j.loadTxn(t, id)
+// checkUnfinished checks that unfinished txn id's snapshot v decodes, is
+// not terminal, is not also stored as finished and agrees with its last entry.
+func (j *Journal) checkUnfinished(t *tables, id string, v []byte) error {
+	s, seqs, err := j.decodeLive(id, v)
 	if err != nil {
 		return err
 	}
-	if s == nil {
-		return j.corrupt(0, id, "listed as unfinished but has no snapshot")
-	}
-	if s.State.Terminal() {
-		return j.corrupt(0, id, "listed as unfinished but is %s", s.State)
+	if t.txns.Get([]byte(id)) != nil {
+		return j.corrupt(0, id, "stored both as finished and as unfinished")
 	}
 	last := seqs[len(seqs)-1]
 	e, err := j.loadEntry(t, last)
@@ -208,20 +227,8 @@ func (j *Journal) Unfinished() ([]*Txn, error) {
 		if err != nil {
 			return err
 		}
-		c := t.unfinished.Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			p.txn = string(k)
-			s, _, err := j.loadTxn(t, p.txn)
-			if err != nil {
-				return err
-			}
-			if s == nil {
-				return j.corrupt(0, p.txn, "listed as unfinished but has no snapshot")
-			}
-			out = append(out, s)
-			*p = pos{where: "reading the unfinished index after txn " + p.txn}
-		}
-		return nil
+		out, err = j.liveTxns(t, p)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -308,17 +315,7 @@ func (j *Journal) indexed(t *tables, q *Query) (out []*Txn, ok bool, err error) 
 	case q.ReceiptNo != "":
 		all, err = j.pairTxns(t, t.byReceipt, q.ReceiptNo)
 	case q.State != "" && !q.State.Terminal():
-		c := t.unfinished.Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			s, _, lerr := j.loadTxn(t, string(k))
-			if lerr != nil {
-				return nil, true, lerr
-			}
-			if s == nil {
-				return nil, true, j.corrupt(0, string(k), "listed as unfinished but has no snapshot")
-			}
-			all = append(all, s)
-		}
+		all, err = j.liveTxns(t, &pos{})
 	default:
 		return nil, false, nil
 	}

@@ -68,7 +68,7 @@ type Entry struct {
 	Error      *ErrorInfo `json:"error,omitempty"`
 	Note       string     `json:"note,omitempty"`
 	PrevHash   string     `json:"prevHash"` // hex SHA-256 of the previous entry (global chain); "" for the first
-	Hash       string     `json:"hash"`     // hex SHA-256 over PrevHash, Seq and the entry's body (see doc.go)
+	Hash       string     `json:"hash"`     // hex SHA-256 over PrevHash, Seq and the entry's stored body (see doc.go)
 }
 
 // Query selects transactions for List and ForEachTxn. Zero fields match

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"encoding/hex"
 	"path/filepath"
 	"testing"
 
@@ -61,5 +62,7 @@ func TestUserCodeNeverInFile(t *testing.T) {
 	raw := fileBytes(t, path)
 	assert.False(t, bytes.Contains(raw, []byte(testCode)), "the full userCode is in the file")
 	assert.True(t, bytes.Contains(raw, []byte(MaskUserCode(testCode))), "the masked code is (so the grep looked at the snapshot)")
-	assert.True(t, bytes.Contains(raw, []byte(HashUserCode(testCode))), "and its hash")
+	hash, err := hex.DecodeString(HashUserCode(testCode))
+	require.NoError(t, err)
+	assert.True(t, bytes.Contains(raw, hash), "and its hash (stored as the 32 bytes its hex spells)")
 }

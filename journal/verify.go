@@ -1,10 +1,7 @@
 package journal
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/json"
-	"fmt"
+	"slices"
 
 	"github.com/wbpay/wbpay/fsm"
 	bolt "go.etcd.io/bbolt"
@@ -13,10 +10,10 @@ import (
 
 // Verify checks the whole journal in one read transaction: every entry's hash
 // is recomputed in Seq order and linked to its predecessor, Seqs run from 1
-// without a gap up to meta's last seq and hash, every snapshot decodes and its
-// entries run from StateNew to its state, every entry belongs to exactly one
-// snapshot, the indexes hold exactly the keys the snapshots imply (the
-// unfinished index is the set of non-terminal snapshots), and bbolt's own page
+// without a gap up to meta's last seq and hash, every snapshot decodes, sits
+// in the right bucket (unfinished ⇔ not terminal) and its entries run from
+// StateNew to its state, every entry belongs to exactly one snapshot, the
+// indexes hold exactly the keys the snapshots imply, and bbolt's own page
 // check passes. Its error wraps ErrCorrupt (a *CorruptError naming the file
 // and the first bad entry's seq and txn id where known).
 func (j *Journal) Verify() (Report, error) {
@@ -34,7 +31,6 @@ func (j *Journal) Verify() (Report, error) {
 		if err := j.verifyChain(t, p, m, &rep); err != nil {
 			return err
 		}
-		*p = pos{where: "reading the first snapshot"}
 		if err := j.verifyTxns(t, p, m, &rep); err != nil {
 			return err
 		}
@@ -87,70 +83,62 @@ func (j *Journal) verifyChain(t *tables, p *pos, m journalMeta, rep *Report) err
 	return nil
 }
 
-// verifyTxns checks every snapshot against its entries and the indexes.
+// verifyTxns checks every snapshot, unfinished and finished, against its
+// entries and the indexes.
 func (j *Journal) verifyTxns(t *tables, p *pos, m journalMeta, rep *Report) error {
-	var listed, unfinished, orders, receipts uint64
-	c := t.txns.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		id := string(k)
-		*p = pos{txn: id}
-		s, seqs, err := decodeTxn(v)
-		if err != nil {
-			return j.corrupt(0, id, "%v", err)
+	var listed, orders, receipts uint64
+	for _, live := range []bool{true, false} {
+		b, other, name := t.txns, t.unfinished, "finished"
+		if live {
+			b, other, name = t.unfinished, t.txns, "unfinished"
 		}
-		if s.ID != id {
-			return j.corrupt(0, id, "snapshot stored under %q has id %q", id, s.ID)
-		}
-		from := fsm.StateNew
-		for _, seq := range seqs {
-			p.seq = seq
-			b, err := decodeBody(t.entries.Get(seqKey(seq)))
+		*p = pos{where: "reading the first " + name + " snapshot"}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			id := string(k)
+			*p = pos{txn: id}
+			s, seqs, err := decodeTxn(v)
 			if err != nil {
-				return j.corrupt(seq, id, "listed for txn %s: %v", id, err)
+				return j.corrupt(0, id, "%v", err)
 			}
-			if b.TxnID != id {
-				return j.corrupt(seq, id, "listed for txn %s but belongs to %q", id, b.TxnID)
+			switch {
+			case s.ID != id:
+				return j.corrupt(0, id, "snapshot stored under %q has id %q", id, s.ID)
+			case s.State.Terminal() == live:
+				return j.corrupt(0, id, "snapshot in state %q stored among the %s", s.State, name)
+			case other.Get(k) != nil:
+				return j.corrupt(0, id, "stored both as finished and as unfinished")
 			}
-			if b.From != from {
-				return j.corrupt(seq, id, "comes from %q but the txn's previous entry went to %q", b.From, from)
+			if err := j.verifyTxnEntries(t, p, id, s, seqs); err != nil {
+				return err
 			}
-			from = b.To
-		}
-		last := seqs[len(seqs)-1]
-		if from != s.State {
-			return j.corrupt(last, id, "snapshot state %q, last entry goes to %q", s.State, from)
-		}
-		listed += uint64(len(seqs))
+			listed += uint64(len(seqs))
+			last := seqs[len(seqs)-1]
 
-		*p = pos{txn: id, where: "checking the indexes"}
-		u, cr, o, r := indexKeys(s)
-		if (u != nil) != (t.unfinished.Get([]byte(id)) != nil) {
-			return j.corrupt(last, id, "unfinished index disagrees with state %q", s.State)
+			*p = pos{txn: id, where: "checking the indexes"}
+			cr, o, r := indexKeys(s)
+			if t.byCreated.Get(cr) == nil {
+				return j.corrupt(last, id, "missing from the creation-time index")
+			}
+			if o != nil && t.byOrder.Get(o) == nil {
+				return j.corrupt(last, id, "missing from the order index under %q", s.OrderID)
+			}
+			if r != nil && t.byReceipt.Get(r) == nil {
+				return j.corrupt(last, id, "missing from the receipt index under %q", s.ReceiptNo)
+			}
+			if o != nil {
+				orders++
+			}
+			if r != nil {
+				receipts++
+			}
+			rep.Txns++
+			*p = pos{where: "reading the " + name + " snapshot after txn " + id}
 		}
-		if t.byCreated.Get(cr) == nil {
-			return j.corrupt(last, id, "missing from the creation-time index")
-		}
-		if o != nil && t.byOrder.Get(o) == nil {
-			return j.corrupt(last, id, "missing from the order index under %q", s.OrderID)
-		}
-		if r != nil && t.byReceipt.Get(r) == nil {
-			return j.corrupt(last, id, "missing from the receipt index under %q", s.ReceiptNo)
-		}
-		if u != nil {
-			unfinished++
-		}
-		if o != nil {
-			orders++
-		}
-		if r != nil {
-			receipts++
-		}
-		rep.Txns++
-		*p = pos{where: "reading the snapshot after txn " + id}
 	}
 	*p = pos{where: "counting index keys"}
 	if listed != rep.Entries {
-		return j.corrupt(0, "", "%d entries stored, snapshots list %d", rep.Entries, listed)
+		return j.orphan(t, p, rep.Entries, listed)
 	}
 	if rep.Txns != m.txns {
 		return j.corrupt(0, "", "%d snapshots stored, meta counts %d", rep.Txns, m.txns)
@@ -159,13 +147,62 @@ func (j *Journal) verifyTxns(t *tables, p *pos, m journalMeta, rep *Report) erro
 		name string
 		b    *bolt.Bucket
 		want uint64
-	}{{"unfinished", t.unfinished, unfinished}, {"creation-time", t.byCreated, rep.Txns},
-		{"order", t.byOrder, orders}, {"receipt", t.byReceipt, receipts}} {
+	}{{"creation-time", t.byCreated, rep.Txns}, {"order", t.byOrder, orders}, {"receipt", t.byReceipt, receipts}} {
 		if n := countKeys(x.b); n != x.want {
 			return j.corrupt(0, "", "%s index has %d keys, the snapshots imply %d", x.name, n, x.want)
 		}
 	}
 	return nil
+}
+
+// verifyTxnEntries checks that txn id's entries are its own and run from
+// StateNew to its snapshot's state.
+func (j *Journal) verifyTxnEntries(t *tables, p *pos, id string, s *Txn, seqs []uint64) error {
+	from := fsm.StateNew
+	for _, seq := range seqs {
+		p.seq = seq
+		v := t.entries.Get(seqKey(seq))
+		if len(v) < 33 {
+			return j.corrupt(seq, id, "listed for txn %s but missing", id)
+		}
+		e, err := decodeBody(v[32:]) // its hash was checked by verifyChain
+		if err != nil {
+			return j.corrupt(seq, id, "listed for txn %s: %v", id, err)
+		}
+		if e.TxnID != id {
+			return j.corrupt(seq, id, "listed for txn %s but belongs to %q", id, e.TxnID)
+		}
+		if e.From != from {
+			return j.corrupt(seq, id, "comes from %q but the txn's previous entry went to %q", e.From, from)
+		}
+		from = e.To
+	}
+	if from != s.State {
+		return j.corrupt(seqs[len(seqs)-1], id, "snapshot state %q, last entry goes to %q", s.State, from)
+	}
+	return nil
+}
+
+// orphan names the first entry that no snapshot lists (Verify found fewer
+// listed than stored).
+func (j *Journal) orphan(t *tables, p *pos, stored, listed uint64) error {
+	c := t.entries.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		seq, _ := u64(k)
+		*p = pos{seq: seq}
+		e, err := decodeBody(v[32:])
+		if err != nil {
+			return j.corrupt(seq, "", "%v", err)
+		}
+		s, seqs, _, err := loadTxn(j.path, t, e.TxnID)
+		if err != nil {
+			return err
+		}
+		if s == nil || !slices.Contains(seqs, seq) {
+			return j.corrupt(seq, e.TxnID, "belongs to no snapshot")
+		}
+	}
+	return j.corrupt(0, "", "%d entries stored, snapshots list %d", stored, listed)
 }
 
 func countKeys(b *bolt.Bucket) uint64 {
@@ -175,19 +212,4 @@ func countKeys(b *bolt.Bucket) uint64 {
 		n++
 	}
 	return n
-}
-
-// decodeBody decodes an entry's body without checking its hash (Verify
-// checked every hash already).
-func decodeBody(value []byte) (entryBody, error) {
-	var b entryBody
-	if len(value) < sha256.Size+2 {
-		return b, fmt.Errorf("entry missing or too short")
-	}
-	dec := json.NewDecoder(bytes.NewReader(value[sha256.Size:]))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return b, fmt.Errorf("undecodable body: %v", err)
-	}
-	return b, nil
 }
