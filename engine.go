@@ -145,6 +145,9 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 		if errors.Is(err, journal.ErrLocked) {
 			return nil, newError(paytree.L0006, err.Error(), err)
 		}
+		if errors.Is(err, journal.ErrCorrupt) {
+			return nil, newError(paytree.L0007, "the journal is damaged and was left untouched; nothing will be sent until it is repaired (keep the file for support, run `wbpay-engine verify`): "+err.Error(), err)
+		}
 		return nil, newError(paytree.L0007, err.Error(), err)
 	}
 	e.journal = jr

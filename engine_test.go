@@ -234,3 +234,64 @@ func TestMissingConfigAndKeys(t *testing.T) {
 	assert.Equal(t, paytree.L0002, code(err))
 	assert.Contains(t, err.Error(), "gateway.pub")
 }
+
+// TestRecoveryRefusesRequests: while start-up recovery runs, request methods
+// return L0004; once it has finished, they work again.
+func TestRecoveryRefusesRequests(t *testing.T) {
+	h := newHarness(t, harnessOpt{conf: map[string]string{"PayConfirmPollingMode": "no", "PayConfirmPollingTimeout": "30"}})
+	require.NoError(t, h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(7)}))
+	first := h.waitEvents(1)
+	require.Equal(t, "complete:WAITING", describe(first))
+	id := first[0].Complete.TransactionID
+	require.NoError(t, h.eng.Close()) // the POS goes away while the customer has the phone in hand
+	assert.Equal(t, fsm.StateWaiting, h.txn2(id).State)
+
+	h.events = nil
+	h.open(0)
+	err := h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: classCode(0)})
+	assert.Equal(t, paytree.L0004, code(err), "requests wait for recovery: %v", err)
+	require.NoError(t, h.eng.WaitRecovered(context.Background()))
+	got := h.waitEvents(1)
+	assert.Equal(t, "error:E2005/Customer", describe(got), "the approval timed out during recovery: reversed")
+	assert.True(t, got[0].Failure.Recovered)
+	reps := h.eng.Recovered()
+	require.Len(t, reps, 1)
+	assert.Equal(t, fsm.StateWaiting, reps[0].From)
+	assert.Equal(t, fsm.StateReversed, reps[0].Result.State)
+	heldBy(0)(t, h.sim.Ledger(), &wbpay.Result{TransactionID: id})
+
+	res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: classCode(0)})
+	require.NoError(t, err)
+	assert.Equal(t, fsm.StatePaid, res.State)
+}
+
+// TestDamagedJournal: a flipped byte in the journal is reported at Open with
+// the file named, and the file is left as it was.
+func TestDamagedJournal(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	_, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+	require.NoError(t, err)
+	require.NoError(t, h.eng.Close())
+	path := filepath.Join(h.home, wbpay.JournalFile)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// Flip a byte of every copy of the final state: the last entry and the
+	// snapshot both say "paid".
+	n := 0
+	for i := strings.Index(string(data), "paid"); i >= 0; i = strings.Index(string(data), "paid") {
+		data[i] ^= 0x01 // "paid" → "qaid"
+		n++
+	}
+	require.Positive(t, n, "the final state is in the file")
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+
+	_, err = wbpay.Open(context.Background(), wbpay.WithHome(h.home), wbpay.WithRootCAs(h.rootCAs()))
+	require.Error(t, err)
+	assert.Equal(t, paytree.L0007, code(err))
+	assert.Contains(t, err.Error(), path)
+	assert.Contains(t, err.Error(), "damaged")
+	t.Logf("Open on a damaged journal: %v", err)
+	after, rerr := os.ReadFile(path)
+	require.NoError(t, rerr)
+	assert.Equal(t, data, after, "nothing was rewritten")
+}

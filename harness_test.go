@@ -212,6 +212,17 @@ func (h *harness) txn(id string) *journal.Txn {
 	return tx
 }
 
+// txn2 reads id's snapshot straight from the journal file (engine closed).
+func (h *harness) txn2(id string) *journal.Txn {
+	h.t.Helper()
+	j, err := journal.Open(filepath.Join(h.home, wbpay.JournalFile), journal.Options{ReadOnly: true})
+	require.NoError(h.t, err)
+	defer j.Close()
+	tx, err := j.Get(id)
+	require.NoError(h.t, err)
+	return tx
+}
+
 // describe renders events as "complete:PAID error:E2002/Customer".
 func describe(evs []wbpay.Event) string {
 	var parts []string
