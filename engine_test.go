@@ -166,32 +166,27 @@ func TestBusyClosedAndLocked(t *testing.T) {
 }
 
 func TestPayConfirmByCashier(t *testing.T) {
-	h := newHarness(t, harnessOpt{conf: map[string]string{"PayConfirmPollingMode": "no"}})
+	h := newHarness(t, harnessOpt{conf: map[string]string{"PayConfirmPollingMode": "no"}, manualClock: true})
 	assert.Equal(t, paytree.L0008, code(h.eng.PayConfirm(true)), "nothing is waiting yet")
 	require.NoError(t, h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(1)}))
 	first := h.waitEvents(1)
 	require.Equal(t, "complete:WAITING", describe(first))
 	id := first[0].Complete.TransactionID
 
-	// Asked at once, the customer has not approved yet (the simulator
-	// approves 2 s of fake time after the pay): ErrorEvent W0001.
-	h.clock.Advance(0)
-	if o, ok := h.sim.Ledger().OrderByRequestID(id); ok && o.TransStatus == int(paytree.StatusWaiting) {
-		require.NoError(t, h.eng.PayConfirm(true))
-		assert.Equal(t, "complete:WAITING error:W0001/Customer", describe(h.waitEvents(2)))
-	}
-	// Once the simulator says PAID, PayConfirm(true) completes the pay.
-	require.Eventually(t, func() bool {
-		o, ok := h.sim.Ledger().OrderByRequestID(id)
-		return ok && o.TransStatus == int(paytree.StatusPaid)
-	}, 10*time.Second, time.Millisecond)
+	// The customer has not approved yet (the simulator approves 2 s after
+	// the pay, and the clock has not moved): ErrorEvent W0001.
+	require.NoError(t, h.eng.PayConfirm(true))
+	assert.Equal(t, "complete:WAITING error:W0001/Customer", describe(h.waitEvents(2)))
+	assert.Equal(t, fsm.StateWaiting, h.txn(id).State)
+
+	// Two seconds later the customer has approved: PayConfirm(true) completes.
+	h.clock.Advance(3 * time.Second)
 	require.Eventually(t, func() bool { return h.eng.PayConfirm(true) == nil }, 10*time.Second, time.Millisecond)
-	h.mu.Lock()
-	n := len(h.events)
-	h.mu.Unlock()
-	got := h.waitEvents(n + 1)
-	assert.Equal(t, "complete:PAID", describe(got[len(got)-1:]))
+	got := h.waitEvents(3)
+	assert.Equal(t, "complete:WAITING error:W0001/Customer complete:PAID", describe(got))
 	assert.Equal(t, fsm.StatePaid, h.txn(id).State)
+	heldBy(1000)(t, h.sim.Ledger(), &wbpay.Result{TransactionID: id})
+	assert.Equal(t, paytree.L0008, code(h.eng.PayConfirm(true)), "nothing waits any more")
 }
 
 func TestProcessingSettles(t *testing.T) {

@@ -67,6 +67,7 @@ type harnessOpt struct {
 	classes     sim.Classes
 	httpTimeout time.Duration
 	simCfg      func(*sim.Config)
+	manualClock bool // no time-lapse: the test moves the clock itself
 }
 
 func baseConf(serverURL string) map[string]string {
@@ -127,6 +128,9 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	if o.manualClock {
+		cancel()
+	}
 	wg.Add(1)
 	go func() { // the time-lapse: fake time runs 50x faster than real time
 		defer wg.Done()

@@ -489,6 +489,7 @@ func (r *run) onChargeAnswer(res transport.Result, confirm bool) {
 			r.journalFailed(e)
 			return
 		}
+		r.setWaiting() // before the event: its handler may call PayConfirm
 		r.complete(false)
 		r.approvalWait()
 	case vFailed, vNotSent:
@@ -695,15 +696,20 @@ func (r *run) escalateCharge(res transport.Result) {
 	r.failure(perr, true)
 }
 
+// setWaiting lets PayConfirm reach this run.
+func (r *run) setWaiting() {
+	r.e.mu.Lock()
+	r.e.waiting = r
+	r.e.mu.Unlock()
+}
+
 // approvalWait follows a WAITING pay: PayConfirm, or polling (always after a
 // restart, since no cashier may be there), until PAID, a refusal, or
 // PayConfirmPollingTimeout counted from the WAITING answer (then reverse).
 func (r *run) approvalWait() {
 	cfg := r.e.cfg
 	polling := cfg.PayConfirmPollingMode || r.recovered
-	r.e.mu.Lock()
-	r.e.waiting = r
-	r.e.mu.Unlock()
+	r.setWaiting()
 	defer func() {
 		r.e.mu.Lock()
 		if r.e.waiting == r {
