@@ -3,7 +3,6 @@ package journal
 import (
 	"bytes"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -66,9 +65,9 @@ func (j *Journal) Append(e *Entry, snap *Txn) error {
 		})
 	})
 	if err != nil {
-		if committing && !errors.Is(err, ErrCorrupt) {
-			// The write or fsync failed: the page cache may now differ from
-			// the file, so refuse to build on it.
+		if committing {
+			// The commit failed after it may have written: the page cache
+			// may now differ from the file, so refuse to build on it.
 			j.failed.CompareAndSwap(nil, &err)
 			j.log.Error("journal commit failed: journal unusable until reopened", zap.String("path", j.path),
 				zap.String("txn-id", e.TxnID), zap.Error(err))

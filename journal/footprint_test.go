@@ -127,7 +127,7 @@ func bulkPay(path string, tx *bolt.Tx, i int, finish bool) error {
 // BenchmarkAppend times one durable Append (one bbolt Update, fsync'd),
 // alternating the first and the last transition of a pay.
 func BenchmarkAppend(b *testing.B) {
-	j := openTest(b)
+	j := openTest(b, func(o *Options) { o.Logger = nil })
 	i := 0
 	for b.Loop() {
 		p := newPay(b, j, i, t0.Add(time.Duration(i)*time.Second))
@@ -148,7 +148,6 @@ func BenchmarkOpenWithHistory(b *testing.B) {
 	path := historyJournal(b, n)
 	fi, err := os.Stat(path)
 	require.NoError(b, err)
-	b.ReportMetric(float64(fi.Size())/float64(n), "file-B/txn")
 	for b.Loop() {
 		j, err := Open(path, Options{})
 		require.NoError(b, err)
@@ -157,4 +156,5 @@ func BenchmarkOpenWithHistory(b *testing.B) {
 		require.Len(b, us, 10)
 		require.NoError(b, j.Close())
 	}
+	b.ReportMetric(float64(fi.Size())/float64(n), "file-B/txn")
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -604,4 +605,69 @@ func TestCreateLeavesNoTemporaryFile(t *testing.T) {
 	info, err := entries[0].Info()
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+}
+
+// TestConcurrentUse appends from several goroutines while others read and
+// verify: run with -race.
+func TestConcurrentUse(t *testing.T) {
+	j := openTest(t)
+	noSync(j)
+	const writers, perWriter = 3, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+2)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				b := newPay(t, j, w*1000+i, t0.Add(time.Duration(i)*time.Second))
+				if _, err := b.step(fsm.EvSend, fsm.StateSending, Entry{}, nil); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := b.step(fsm.EvPaid, fsm.StatePaid, Entry{}, nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	var readers sync.WaitGroup
+	readers.Add(1)
+	go func() {
+		defer readers.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := j.Verify(); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := j.Unfinished(); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := j.List(Query{Limit: 5}); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(done)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	rep, err := j.Verify()
+	require.NoError(t, err)
+	assert.Equal(t, Report{Entries: 2 * writers * perWriter, Txns: writers * perWriter, LastSeq: 2 * writers * perWriter, LastHash: rep.LastHash}, rep)
+	us, err := j.Unfinished()
+	require.NoError(t, err)
+	assert.Empty(t, us)
 }

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/wbpay/wbpay/fsm"
@@ -15,7 +16,9 @@ import (
 // StateNew to its state, every entry belongs to exactly one snapshot, the
 // indexes hold exactly the keys the snapshots imply, and bbolt's own page
 // check passes. Its error wraps ErrCorrupt (a *CorruptError naming the file
-// and the first bad entry's seq and txn id where known).
+// and the first bad entry's seq and txn id where known). On a journal open
+// for writing, Appends wait while bbolt's page check runs (the rest of
+// Verify reads beside them).
 func (j *Journal) Verify() (Report, error) {
 	var rep Report
 	p := &pos{}
@@ -34,24 +37,52 @@ func (j *Journal) Verify() (Report, error) {
 		if err := j.verifyTxns(t, p, m, &rep); err != nil {
 			return err
 		}
-		*p = pos{where: "checking bbolt's pages"}
-		var first error
-		for err := range tx.Check() {
-			if first == nil {
-				first = err
-			}
-		}
-		if first != nil {
-			return j.corrupt(0, "", "bbolt page check: %v", first)
+		if j.readOnly {
+			// No writer can run beside a read-only opener (it holds a
+			// shared lock), so bbolt's check may use this read transaction.
+			*p = pos{where: "checking bbolt's pages"}
+			return j.checkPages(tx)
 		}
 		return nil
 	})
+	if err == nil && !j.readOnly {
+		// bbolt's check reads the freelist, which a concurrent writer
+		// changes: run it in a write transaction (Appends wait meanwhile)
+		// and roll that back.
+		err = j.guard(&pos{where: "checking bbolt's pages"}, func() error {
+			j.mu.RLock()
+			defer j.mu.RUnlock()
+			if j.closed {
+				return ErrClosed
+			}
+			tx, err := j.db.Begin(true)
+			if err != nil {
+				return fmt.Errorf("journal: verify: %w", err)
+			}
+			defer func() { _ = tx.Rollback() }()
+			return j.checkPages(tx)
+		})
+	}
 	if err != nil {
 		j.log.Error("journal verify failed", zap.String("path", j.path), zap.Error(err))
 		return rep, err
 	}
 	j.log.Info("journal verified", zap.String("path", j.path), zap.Uint64("entries", rep.Entries), zap.Uint64("txns", rep.Txns))
 	return rep, nil
+}
+
+// checkPages runs bbolt's own page check in tx.
+func (j *Journal) checkPages(tx *bolt.Tx) error {
+	var first error
+	for err := range tx.Check() {
+		if first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return j.corrupt(0, "", "bbolt page check: %v", first)
+	}
+	return nil
 }
 
 // verifyChain walks the entries in Seq order, recomputing every hash.
