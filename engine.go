@@ -49,6 +49,8 @@ type options struct {
 	roundTripper http.RoundTripper
 	lockTimeout  time.Duration
 	httpTimeout  time.Duration
+	onComplete   func(Completion)
+	onError      func(Failure)
 }
 
 // WithHome sets the home directory (WbCPSPay.conf, keys, journal, Log/).
@@ -68,6 +70,13 @@ func WithRootCAs(pool *x509.CertPool) Option { return func(o *options) { o.rootC
 func WithRoundTripper(rt http.RoundTripper) Option {
 	return func(o *options) { o.roundTripper = rt }
 }
+
+// WithOnComplete registers the CompleteEvent handler before recovery starts,
+// so the events of transactions resumed at Open reach it too.
+func WithOnComplete(fn func(Completion)) Option { return func(o *options) { o.onComplete = fn } }
+
+// WithOnError registers the ErrorEvent handler before recovery starts.
+func WithOnError(fn func(Failure)) Option { return func(o *options) { o.onError = fn } }
 
 // WithHTTPTimeout overrides HttpTimeout (whose floor in the file is 15 s
 // outside test mode) for integration tests against a loopback gateway.
@@ -94,6 +103,7 @@ type Engine struct {
 	mu         sync.Mutex
 	closed     bool
 	busy       string        // what runs now ("" = idle): "pay", "recovery", …
+	owner      *run          // the request sequence that set busy (nil for recovery)
 	waiting    *run          // the pay waiting for PayConfirm, if any
 	recovered  chan struct{} // closed when start-up recovery has finished
 	recoveries []Recovery
@@ -153,6 +163,8 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 	e.journal = jr
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	e.events = newDispatcher(e.zl)
+	e.events.setComplete(o.onComplete)
+	e.events.setError(o.onError)
 	e.log.At(logging.Basic).Info("engine opened", zap.String("home", o.home), zap.Bool("test-mode", cfg.AppTestMode), zap.String("log-level", cfg.LogLevel.String()))
 	ok = true
 	if err := e.startRecovery(); err != nil {
@@ -232,6 +244,9 @@ func (e *Engine) Home() string { return e.home }
 
 // OnComplete registers the CompleteEvent handler. Handlers run one at a
 // time, in order, never under the engine's lock: a handler may call Pay.
+// Events of transactions resumed at Open may arrive before OnComplete is
+// called; register with WithOnComplete to receive those too (they are also
+// in Recovered).
 func (e *Engine) OnComplete(fn func(Completion)) { e.events.setComplete(fn) }
 
 // OnError registers the ErrorEvent handler, delivered like OnComplete's.
@@ -287,8 +302,9 @@ func (e *Engine) release() error {
 	return errors.Join(errs...)
 }
 
-// acquire marks the engine busy with what, or returns L0005/L0004.
-func (e *Engine) acquire(what string) error {
+// acquire makes r the running sequence (what names it in L0004), or
+// returns L0005/L0004.
+func (e *Engine) acquire(what string, r *run) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -297,16 +313,8 @@ func (e *Engine) acquire(what string) error {
 	if e.busy != "" {
 		return errorf(paytree.L0004, "%s is still running", e.busy)
 	}
-	e.busy = what
+	e.busy, e.owner = what, r
 	return nil
-}
-
-// releaseBusy marks the engine idle.
-func (e *Engine) releaseBusy() {
-	e.mu.Lock()
-	e.busy = ""
-	e.waiting = nil
-	e.mu.Unlock()
 }
 
 // newRequestID returns a fresh UUIDv7 as 32 hex digits.

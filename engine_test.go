@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -289,4 +290,29 @@ func TestDamagedJournal(t *testing.T) {
 	after, rerr := os.ReadFile(path)
 	require.NoError(t, rerr)
 	assert.Equal(t, data, after, "nothing was rewritten")
+}
+
+// TestHandlerStartsNextRequest: an event handler may call a request method;
+// the engine is released before the final event is delivered.
+func TestHandlerStartsNextRequest(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	second := make(chan error, 1)
+	var once sync.Once
+	h.eng.OnComplete(func(c wbpay.Completion) {
+		h.record(wbpay.Event{Complete: &c})
+		once.Do(func() {
+			second <- h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 200, UserCode: classCode(0)})
+		})
+	})
+	require.NoError(t, h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 100, UserCode: classCode(0)}))
+	select {
+	case err := <-second:
+		require.NoError(t, err, "Pay from inside the CompleteEvent handler")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler never ran or deadlocked")
+	}
+	got := h.waitEvents(2)
+	assert.Equal(t, "complete:PAID complete:PAID", describe(got))
+	assert.Equal(t, int64(100), got[0].Complete.Amount)
+	assert.Equal(t, int64(200), got[1].Complete.Amount)
 }

@@ -164,11 +164,11 @@ func (h *harness) open(httpTimeout time.Duration) {
 		httpTimeout = 2 * time.Second
 	}
 	eng, err := wbpay.Open(context.Background(), wbpay.WithHome(h.home), wbpay.WithClock(h.clock),
-		wbpay.WithRootCAs(h.rootCAs()), wbpay.WithHTTPTimeout(httpTimeout), wbpay.WithLogTee(zaptest.NewLogger(h.t).Core()))
+		wbpay.WithRootCAs(h.rootCAs()), wbpay.WithHTTPTimeout(httpTimeout), wbpay.WithLogTee(zaptest.NewLogger(h.t).Core()),
+		wbpay.WithOnComplete(func(c wbpay.Completion) { h.record(wbpay.Event{Complete: &c}) }),
+		wbpay.WithOnError(func(f wbpay.Failure) { h.record(wbpay.Event{Failure: &f}) }))
 	require.NoError(h.t, err)
 	h.eng = eng
-	eng.OnComplete(func(c wbpay.Completion) { h.record(wbpay.Event{Complete: &c}) })
-	eng.OnError(func(f wbpay.Failure) { h.record(wbpay.Event{Failure: &f}) })
 	h.t.Cleanup(func() { _ = eng.Close() })
 }
 

@@ -93,11 +93,11 @@ func (e *Engine) start(ctx context.Context, op paytree.Operation, build func() (
 	if err != nil {
 		return nil, err
 	}
-	if err := e.acquire(op.String()); err != nil {
+	if err := e.acquire(op.String(), r); err != nil {
 		return nil, err
 	}
 	if err := r.begin(); err != nil {
-		e.releaseBusy()
+		r.release()
 		return nil, err
 	}
 	e.wg.Add(1)

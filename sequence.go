@@ -58,18 +58,25 @@ func (r *run) drive() {
 	}
 }
 
-// finish marks the engine idle and wakes a Sync caller. The final event was
-// already posted after the engine was released (see emit).
+// finish marks the engine idle (if the final event has not already done
+// so) and wakes a Sync caller.
 func (r *run) finish() {
+	r.release()
+	close(r.done)
+}
+
+// release ends r's hold on the engine: the next request may start. It only
+// clears what r itself set, so a request started by an event handler in the
+// meantime keeps the engine.
+func (r *run) release() {
 	r.e.mu.Lock()
-	if r.e.busy != "" && r.e.busy != "recovery" {
-		r.e.busy = ""
+	if r.e.owner == r {
+		r.e.busy, r.e.owner = "", nil
 	}
 	if r.e.waiting == r {
 		r.e.waiting = nil
 	}
 	r.e.mu.Unlock()
-	close(r.done)
 }
 
 // ---- journal and network steps ----
@@ -146,12 +153,7 @@ func (r *run) journalFailed(err error) {
 func (r *run) emit(ev Event, final bool) {
 	r.events = append(r.events, ev)
 	if final {
-		r.e.mu.Lock()
-		if r.e.busy != "recovery" {
-			r.e.busy = ""
-		}
-		r.e.waiting = nil
-		r.e.mu.Unlock()
+		r.release()
 	}
 	if ev.Failure != nil {
 		r.e.log.At(logging.Error).Error("error event", zap.String("txn-id", r.txn.ID), zap.String("request", r.txn.Op.String()),
