@@ -354,12 +354,26 @@ func TestList(t *testing.T) {
 }
 
 func TestForEachChunks(t *testing.T) {
+	old := chunk
+	chunk = 4
+	t.Cleanup(func() { chunk = old })
 	j := openTest(t)
 	noSync(j)
-	const n = 2*chunk + 7
+	n := 16*chunk*2 + 7 // more than two scans' worth
+	var refunds []string
 	for i := range n {
-		newPay(t, j, i, t0.Add(time.Duration(i)*time.Second)).send()
+		b := newPay(t, j, i, t0.Add(time.Duration(i)*time.Second))
+		if i%50 == 0 {
+			b.snap.Op = paytree.OpRefund
+			refunds = append(refunds, b.snap.ID)
+		}
+		b.send()
 	}
+	t.Run("a sparse filter across scan limits", func(t *testing.T) {
+		var got []string
+		require.NoError(t, j.ForEachTxn(Query{Op: paytree.OpRefund}, func(s *Txn) error { got = append(got, s.ID); return nil }))
+		assert.Equal(t, refunds, got)
+	})
 	t.Run("txns oldest first across chunks, callback may append", func(t *testing.T) {
 		var seen []string
 		extra := 0

@@ -11,9 +11,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// chunk is how many records ForEachEntry and ForEachTxn read per read
-// transaction; the callback runs outside it, so it may call Append.
-const chunk = 256
+// chunk is how many records ForEachEntry and ForEachTxn hand out per read
+// transaction (ForEachTxn scans at most 16 chunks' worth per transaction);
+// the callback runs outside it, so it may call Append. A variable for tests.
+var chunk = 256
 
 // loadTxn reads and decodes txn id's snapshot; nil, nil when absent.
 func (j *Journal) loadTxn(t *tables, id string) (*Txn, []uint64, error) {
@@ -457,7 +458,13 @@ func (j *Journal) ForEachTxn(q Query, fn func(*Txn) error) error {
 			default:
 				k, _ = c.First()
 			}
-			for ; k != nil && len(batch) < chunk; k, _ = c.Next() {
+			done = true // unless the chunk fills first
+			for scanned := 0; k != nil; k, _ = c.Next() {
+				if len(batch) == chunk || scanned == 16*chunk {
+					done = false
+					break
+				}
+				scanned++
 				if len(k) <= 8 {
 					return j.corrupt(0, "", "creation-time index key %x is too short", k)
 				}
@@ -478,7 +485,6 @@ func (j *Journal) ForEachTxn(q Query, fn func(*Txn) error) error {
 				}
 				*p = pos{where: "reading the creation-time index after txn " + p.txn}
 			}
-			done = len(batch) < chunk
 			return nil
 		})
 		if err != nil {
