@@ -20,47 +20,47 @@ const maxAmount = 999_999_999_999_999
 // L0004 (a sequence is running), L0005 (closed), L0007 (journal not written,
 // the request was NOT sent).
 func (e *Engine) Pay(req *PayRequest) error {
-	_, err := e.start(nil, paytree.OpPay, func() (*run, error) { return e.newPay(req) })
+	_, err := e.start(context.Background(), false, paytree.OpPay, func() (*run, error) { return e.newPay(req) })
 	return err
 }
 
 // PaySync runs the same sequence as Pay and waits for its end, including the
 // customer's approval. Cancelling ctx stops the wait, not the sequence.
 func (e *Engine) PaySync(ctx context.Context, req *PayRequest) (*Result, error) {
-	return e.start(ctx, paytree.OpPay, func() (*run, error) { return e.newPay(req) })
+	return e.start(ctx, true, paytree.OpPay, func() (*run, error) { return e.newPay(req) })
 }
 
 // Refund starts a refund of a paid order; see Pay for the returned errors.
 func (e *Engine) Refund(req *RefundRequest) error {
-	_, err := e.start(nil, paytree.OpRefund, func() (*run, error) { return e.newRefund(req) })
+	_, err := e.start(context.Background(), false, paytree.OpRefund, func() (*run, error) { return e.newRefund(req) })
 	return err
 }
 
 // RefundSync runs Refund's sequence and waits for its end.
 func (e *Engine) RefundSync(ctx context.Context, req *RefundRequest) (*Result, error) {
-	return e.start(ctx, paytree.OpRefund, func() (*run, error) { return e.newRefund(req) })
+	return e.start(ctx, true, paytree.OpRefund, func() (*run, error) { return e.newRefund(req) })
 }
 
 // Reverse starts a reverse (取消) of a pay or deposit by its orderId.
 func (e *Engine) Reverse(req *ReverseRequest) error {
-	_, err := e.start(nil, paytree.OpReverse, func() (*run, error) { return e.newReverse(req) })
+	_, err := e.start(context.Background(), false, paytree.OpReverse, func() (*run, error) { return e.newReverse(req) })
 	return err
 }
 
 // ReverseSync runs Reverse's sequence and waits for its end.
 func (e *Engine) ReverseSync(ctx context.Context, req *ReverseRequest) (*Result, error) {
-	return e.start(ctx, paytree.OpReverse, func() (*run, error) { return e.newReverse(req) })
+	return e.start(ctx, true, paytree.OpReverse, func() (*run, error) { return e.newReverse(req) })
 }
 
 // Deposit starts a deposit (入金, a charge of the customer's wallet).
 func (e *Engine) Deposit(req *DepositRequest) error {
-	_, err := e.start(nil, paytree.OpDeposit, func() (*run, error) { return e.newDeposit(req) })
+	_, err := e.start(context.Background(), false, paytree.OpDeposit, func() (*run, error) { return e.newDeposit(req) })
 	return err
 }
 
 // DepositSync runs Deposit's sequence and waits for its end.
 func (e *Engine) DepositSync(ctx context.Context, req *DepositRequest) (*Result, error) {
-	return e.start(ctx, paytree.OpDeposit, func() (*run, error) { return e.newDeposit(req) })
+	return e.start(ctx, true, paytree.OpDeposit, func() (*run, error) { return e.newDeposit(req) })
 }
 
 // PayConfirm answers a pay that waits for the customer's approval:
@@ -87,8 +87,8 @@ func (e *Engine) PayConfirm(confirm bool) error {
 
 // start validates and journals the first step synchronously (so a journal
 // failure is returned as L0007 and nothing is sent), then runs the rest of
-// the sequence in the background. With ctx non-nil it waits for the end.
-func (e *Engine) start(ctx context.Context, op paytree.Operation, build func() (*run, error)) (*Result, error) {
+// the sequence in the background. With wait it waits for the end (or ctx).
+func (e *Engine) start(ctx context.Context, wait bool, op paytree.Operation, build func() (*run, error)) (*Result, error) {
 	r, err := build()
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (e *Engine) start(ctx context.Context, op paytree.Operation, build func() (
 		defer e.wg.Done()
 		r.drive()
 	}()
-	if ctx == nil {
+	if !wait {
 		return nil, nil
 	}
 	select {
