@@ -118,12 +118,13 @@ func TestFaults(t *testing.T) {
 		{sim.FaultE9002, want{fsm.StateFailed, "error:E9002/Retry", 0}, want{fsm.StateFailed, "error:E9002/Retry", 1000}, want{fsm.StateFailed, "error:E9002/Retry", 1000}},
 		{sim.FaultExtraField, want{fsm.StatePaid, "complete:PAID", 1000}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
 		{sim.FaultDelayAfter, want{fsm.StatePaid, "complete:PAID", 1000}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
+		{sim.FaultDelayBefore, want{fsm.StateReversed, "error:N0002/Retry", 0}, want{fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 600}, want{fsm.StateReversed, "complete:REVERSED", 0}},
 	}
 	for _, tc := range cases {
 		fault := func(op paytree.Operation) sim.Fault {
 			f := sim.Fault{Kind: tc.fault, Op: op, Count: 1}
-			if tc.fault == sim.FaultDelayAfter {
-				f.Delay = 3 * time.Second
+			if tc.fault == sim.FaultDelayAfter || tc.fault == sim.FaultDelayBefore {
+				f.Delay = time.Hour // far past HttpTimeout
 			}
 			return f
 		}
@@ -185,5 +186,54 @@ func TestFaults(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestOtherClasses: refund classes 0 and 1, reverse 0 and deposit 0 over
+// loopback HTTPS, with the classes set on the simulator.
+func TestOtherClasses(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		classes sim.Classes
+		run     func(t *testing.T, h *harness, orderID string) *wbpay.Result
+		state   fsm.State
+		events  string
+		held    int64
+	}{
+		{"refund class 0", sim.Classes{Refund: 0}, refundOf(1000), fsm.StateRefunded, "complete:REFUNDED", 0},
+		{"refund class 1", sim.Classes{Refund: 1}, refundOf(300), fsm.StateRefunded, "complete:PARTIALLY_REFUNDED", 700},
+		{"reverse class 0", sim.Classes{}, func(t *testing.T, h *harness, o string) *wbpay.Result {
+			res, err := h.eng.ReverseSync(context.Background(), &wbpay.ReverseRequest{OrderID: o})
+			require.NoError(t, err)
+			return res
+		}, fsm.StateReversed, "complete:REVERSED", 0},
+		{"deposit class 0", sim.Classes{}, func(t *testing.T, h *harness, _ string) *wbpay.Result {
+			res, err := h.eng.DepositSync(context.Background(), &wbpay.DepositRequest{PayType: wbpay.LinePay, Amount: 700, UserCode: "36999"})
+			require.NoError(t, err)
+			return res
+		}, fsm.StateDeposited, "complete:DEPOSITED", 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpt{classes: tc.classes})
+			p, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+			require.NoError(t, err)
+			require.Equal(t, "complete:PAID", describe(h.waitEvents(1)))
+			res := tc.run(t, h, p.OrderID)
+			got := h.waitEvents(2)
+			assert.Equal(t, tc.events, describe(got[1:]))
+			assert.Equal(t, tc.state, res.State)
+			assert.Equal(t, tc.state, h.txn(res.TransactionID).State)
+			o, ok := h.sim.Ledger().OrderByRequestID(p.TransactionID)
+			require.True(t, ok)
+			assert.Equal(t, tc.held, o.MoneyHeld(), "money held for the pay")
+		})
+	}
+}
+
+func refundOf(amount int64) func(t *testing.T, h *harness, orderID string) *wbpay.Result {
+	return func(t *testing.T, h *harness, o string) *wbpay.Result {
+		res, err := h.eng.RefundSync(context.Background(), &wbpay.RefundRequest{OrderID: o, RefundAmount: amount, RefundReason: "返品 (袋破れ) a&b=c 100%"})
+		require.NoError(t, err)
+		return res
 	}
 }
