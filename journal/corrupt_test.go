@@ -350,7 +350,12 @@ func TestNotAJournal(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("other")); return err }))
 	require.NoError(t, db.Close())
-	for _, path := range []string{text, plain} {
+	nofree := filepath.Join(dir, "nofree.db")
+	db, err = bolt.Open(nofree, 0o600, &bolt.Options{NoFreelistSync: true})
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("other")); return err }))
+	require.NoError(t, db.Close())
+	for _, path := range []string{text, plain, nofree} {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			before := fileBytes(t, path)
 			_, err := Open(path, Options{})

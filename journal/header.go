@@ -110,13 +110,16 @@ func checkFile(path string, f *os.File) error {
 	if fl := flags(m.root); fl != boltLeafFlag && fl != boltBranchFlag {
 		return bad("bbolt root page %d is damaged (flags %#x)", m.root, fl)
 	}
-	if m.freelist != boltNoFreelist {
-		if m.freelist < 2 || m.freelist >= m.pgid {
-			return bad("bbolt freelist page %d outside the file's %d pages", m.freelist, m.pgid)
-		}
-		if fl := flags(m.freelist); fl != boltFreelistFlag {
-			return bad("bbolt freelist page %d is damaged (flags %#x)", m.freelist, fl)
-		}
+	if m.freelist == boltNoFreelist {
+		// bbolt would write a freelist as soon as it opens the file for
+		// writing; a journal always has one.
+		return bad("no bbolt freelist: not written by this journal")
+	}
+	if m.freelist < 2 || m.freelist >= m.pgid {
+		return bad("bbolt freelist page %d outside the file's %d pages", m.freelist, m.pgid)
+	}
+	if fl := flags(m.freelist); fl != boltFreelistFlag {
+		return bad("bbolt freelist page %d is damaged (flags %#x)", m.freelist, fl)
 	}
 	return nil
 }

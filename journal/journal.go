@@ -77,9 +77,10 @@ func Open(path string, opts Options) (*Journal, error) {
 		return nil, &CorruptError{Path: path, Reason: "empty file (a journal is never empty once created)"}
 	}
 
-	// Check the file's shape under a shared lock before bbolt maps it for
-	// writing (a read-only bbolt open reads nothing but the meta pages).
-	ro, err := openBolt(path, true, opts)
+	// Check the file's shape under a shared lock before bbolt reads more
+	// than its meta pages (a read-only open without preloading reads no
+	// other page).
+	ro, err := openBolt(path, true, false, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -88,14 +89,14 @@ func Open(path string, opts Options) (*Journal, error) {
 		lg.Error("journal damaged", zap.String("path", path), zap.Error(err))
 		return nil, err
 	}
-	db := ro
-	if !opts.ReadOnly {
-		if err := ro.Close(); err != nil {
-			return nil, fmt.Errorf("open journal %s: %w", path, err)
-		}
-		if db, err = openBolt(path, false, opts); err != nil {
-			return nil, err
-		}
+	if err := ro.Close(); err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	// Now for real: read-only ones load the freelist too, so that Stats
+	// counts free pages.
+	db, err := openBolt(path, opts.ReadOnly, opts.ReadOnly, opts)
+	if err != nil {
+		return nil, err
 	}
 	j := &Journal{path: path, db: db, log: lg, readOnly: opts.ReadOnly}
 	rep, err := j.checkOpen()
@@ -120,11 +121,12 @@ func checkPath(path string) error {
 
 // openBolt opens path with bbolt, turning a lock timeout into ErrLocked, a
 // bad meta page into ErrCorrupt and a panic or memory fault into ErrCorrupt.
-func openBolt(path string, readOnly bool, opts Options) (db *bolt.DB, err error) {
+func openBolt(path string, readOnly, preload bool, opts Options) (db *bolt.DB, err error) {
 	var file *os.File
 	bo := &bolt.Options{
-		Timeout:  opts.Timeout,
-		ReadOnly: readOnly,
+		Timeout:         opts.Timeout,
+		ReadOnly:        readOnly,
+		PreLoadFreelist: preload,
 		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			open := os.OpenFile
 			if opts.openFile != nil {
