@@ -23,7 +23,7 @@ type approval struct {
 	g    *globals
 	eng  *wbpay.Engine
 	wait chan wbpay.Completion
-	quit chan struct{}
+	quit chan struct{} // closed when the request (or recovery) has ended
 	wg   sync.WaitGroup
 }
 
@@ -99,7 +99,7 @@ func (a *approval) left(deadline time.Time) time.Duration {
 }
 
 // poll calls PayConfirm(true) after first, then every interval, until the
-// pay no longer waits (L0008) or the request ends.
+// request ends.
 func (a *approval) poll(ctx context.Context, first, interval time.Duration) {
 	clk := a.g.clk()
 	next := first
@@ -114,10 +114,10 @@ func (a *approval) poll(ctx context.Context, first, interval time.Duration) {
 		next = interval
 		if err := a.eng.PayConfirm(true); err != nil {
 			var we *wbpay.Error
-			if errors.As(err, &we) && we.Code == paytree.L0004 {
-				continue // the previous confirm is still being answered
+			if errors.As(err, &we) && (we.Code == paytree.L0004 || we.Code == paytree.L0008) {
+				continue // still answering the previous one, or not waiting yet: until quit
 			}
-			return // L0008: nothing waits any more; L0005: closed
+			return // L0005: closed
 		}
 	}
 }
@@ -176,6 +176,7 @@ func (a *approval) prompt(ctx context.Context, deadline time.Time) {
 			case "c", "cancel":
 				fmt.Fprintln(a.g.stderr, "cancelling: the payment will be reversed unless it was already approved…")
 				a.confirm(false)
+				return // the engine ends the wait: nothing more to ask
 			default:
 				fmt.Fprintln(a.g.stderr, "type Enter to ask the gateway, or c and Enter to cancel")
 			}
@@ -184,13 +185,32 @@ func (a *approval) prompt(ctx context.Context, deadline time.Time) {
 	}
 }
 
+// confirm calls PayConfirm(v). While the previous confirm is being answered
+// (L0004), or the pay is not waiting on PayConfirm (L0008: the WAITING
+// event may arrive before the engine waits, and a pay resumed by recovery
+// waits only once recovery reaches it), it tries again until quit.
 func (a *approval) confirm(v bool) {
-	if err := a.eng.PayConfirm(v); err != nil {
-		var we *wbpay.Error
-		if errors.As(err, &we) && we.Code == paytree.L0008 {
-			return // already ended
+	for {
+		err := a.eng.PayConfirm(v)
+		if err == nil {
+			return
 		}
-		fmt.Fprintln(a.g.stderr, "  ", err)
+		var we *wbpay.Error
+		if !errors.As(err, &we) {
+			fmt.Fprintln(a.g.stderr, "  ", err)
+			return
+		}
+		switch we.Code {
+		case paytree.L0004, paytree.L0008:
+		default:
+			fmt.Fprintln(a.g.stderr, "  ", err)
+			return
+		}
+		select {
+		case <-a.quit:
+			return
+		case <-a.g.clk().After(20 * time.Millisecond):
+		}
 	}
 }
 
@@ -231,7 +251,8 @@ func (g *globals) startProgress(ctx context.Context, eng *wbpay.Engine) *progres
 				}
 				seen[t.ID] = t.State
 				if s := waitingFor(eng, g, t); s != "" {
-					fmt.Fprintf(g.stderr, "%s %s: %s\n", t.Op, shortID(t.ID), s)
+					// \r and erase-line: a prompt may be on the line.
+					fmt.Fprintf(g.stderr, "\r\033[K%s %s: %s\n", t.Op, shortID(t.ID), s)
 				}
 			}
 		}
@@ -257,6 +278,9 @@ func waitingFor(eng *wbpay.Engine, g *globals, t *journal.Txn) string {
 	case fsm.StateUnknown:
 		return fmt.Sprintf("the answer did not arrive; asking the gateway what happened in %s", cfg.RequestConfirmInterval)
 	case fsm.StateConfirming:
+		if !t.WaitingSince.IsZero() && t.Op == paytree.OpPay {
+			return "asking the gateway whether the customer has approved"
+		}
 		return fmt.Sprintf("asking the gateway what happened (confirm; at most %s per question, %d question(s))", timeout, cfg.RequestConfirmNum)
 	case fsm.StateWaiting:
 		left := cfg.PayConfirmPollingTimeout
