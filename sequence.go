@@ -452,6 +452,15 @@ func outcomeEntry(kind paytree.Operation, requestID string, res transport.Result
 	return e
 }
 
+// endFailed journals that nothing moved (refused or FAILED) and reports err.
+func (r *run) endFailed(entry journal.Entry, err *Error) {
+	if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
+		r.journalFailed(e)
+		return
+	}
+	r.failure(err, true)
+}
+
 // ---- pay and deposit ----
 
 func (r *run) successEvent() fsm.Event {
@@ -495,11 +504,7 @@ func (r *run) onChargeAnswer(res transport.Result, confirm bool) {
 		r.complete(false)
 		r.approvalWait()
 	case vFailed, vNotSent:
-		if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
-			r.journalFailed(e)
-			return
-		}
-		r.failure(err, true)
+		r.endFailed(entry, err)
 	case vNotFound:
 		// The gateway never received it: reverse by targetRequestId so a late
 		// arrival is refused (tombstone), then report the original cause.
@@ -787,11 +792,7 @@ func (r *run) onSettleAnswer(res transport.Result) {
 	case vDone:
 		r.settleDone(entry)
 	case vFailed, vNotSent:
-		if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
-			r.journalFailed(e)
-			return
-		}
-		r.failure(err, true)
+		r.endFailed(entry, err)
 	default:
 		if r.cause == nil {
 			r.cause = err
@@ -832,11 +833,7 @@ func (r *run) settleUnknown() {
 				r.settleDone(entry)
 				return
 			case vFailed:
-				if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
-					r.journalFailed(e)
-					return
-				}
-				r.failure(err, true)
+				r.endFailed(entry, err)
 				return
 			}
 			if v == vNotFound {
@@ -876,11 +873,7 @@ func (r *run) settleUnknown() {
 				// Not sent this time, but an earlier copy may have arrived.
 				break
 			}
-			if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
-				r.journalFailed(e)
-				return
-			}
-			r.failure(err, true)
+			r.endFailed(entry, err)
 			return
 		}
 		if e := r.step(fsm.EvLost, entry, nil); e != nil {
