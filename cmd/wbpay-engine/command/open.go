@@ -95,9 +95,6 @@ func explainOpen(err error) error {
 			return fmt.Errorf("%w\ncheck it with `wbpay-engine config check`", err)
 		}
 	}
-	if errors.Is(err, journal.ErrCorrupt) {
-		return fmt.Errorf("%w\nthe journal is damaged: keep the file, run `wbpay-engine verify` and call your vendor", err)
-	}
 	return err
 }
 

@@ -190,6 +190,6 @@ func cliReference() string {
 		}
 	}
 	walk(root)
-	b.WriteString("\nGlobal flags: `--home DIR` (default `$WBPAY_HOME`, else `C:\\Wellba\\WbPay` on Windows, `$XDG_DATA_HOME/wbpay` or `~/.local/share/wbpay` elsewhere), `-o table|json`, `--gateway-ca FILE`, `-v` (engine log to stderr).\n")
+	b.WriteString("\nGlobal flags: `--home DIR` (default `$WBPAY_HOME`, else `C:\\Wellba\\WbPay` on Windows, `$XDG_DATA_HOME/wbpay` or `~/.local/share/wbpay` elsewhere), `-o table|json`, `--gateway-ca FILE`, `-v` (the engine's log, at its LogLevel, also on stderr).\n")
 	return b.String()
 }

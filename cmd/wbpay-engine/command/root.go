@@ -158,7 +158,7 @@ prompts and logs go to stderr.
 	pf.StringVar(&g.home, "home", defaultHome(), "engine home directory (WbCPSPay.conf, keys, journal, Log/); default $WBPAY_HOME or the platform default")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table (for people) or json (for scripts)")
 	pf.StringVar(&g.gatewayCA, "gateway-ca", "", "PEM file of CA certificates to trust for the gateway's TLS certificate (a private CA, or the demo's simulator)")
-	pf.BoolVarP(&g.verbose, "verbose", "v", false, "also write the engine's log to stderr")
+	pf.BoolVarP(&g.verbose, "verbose", "v", false, "also write the engine's log (at its LogLevel) to stderr")
 	pf.DurationVar(&g.httpTimeout, "http-timeout", 0, "override HttpTimeout (for loopback simulators)")
 	_ = pf.MarkHidden("http-timeout")
 	for _, add := range verbs {
