@@ -316,3 +316,22 @@ func TestHandlerStartsNextRequest(t *testing.T) {
 	assert.Equal(t, int64(100), got[0].Complete.Amount)
 	assert.Equal(t, int64(200), got[1].Complete.Amount)
 }
+
+// TestUntrustedCertificate: a gateway whose certificate is not trusted is
+// never sent the pay; the cashier is told to call the vendor (N0006).
+func TestUntrustedCertificate(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	require.NoError(t, h.eng.Close())
+	eng, err := wbpay.Open(context.Background(), wbpay.WithHome(h.home), wbpay.WithClock(h.clock))
+	require.NoError(t, err)
+	defer eng.Close()
+	res, err := eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+	require.NoError(t, err)
+	assert.Equal(t, fsm.StateFailed, res.State)
+	e := res.Err()
+	require.NotNil(t, e)
+	assert.Equal(t, paytree.N0006, e.Code)
+	assert.Equal(t, paytree.VendorCall, e.Action)
+	assert.Equal(t, 1, strings.Count(e.Message, "TLS certificate not trusted"), "message: %s", e.Message)
+	assert.Empty(t, h.sim.Ledger().Requests, "nothing reached the gateway")
+}

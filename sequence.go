@@ -279,7 +279,11 @@ func networkError(res transport.Result) *Error {
 	if code == "" {
 		code = paytree.N0004
 	}
-	return newError(code, res.Detail, res.Err)
+	detail := res.Detail
+	if def, ok := paytree.LookupError(code); ok && detail == def.Message {
+		detail = ""
+	}
+	return newError(code, detail, res.Err)
 }
 
 // statusVerdict maps a transStatus of a pay or deposit to a verdict.
@@ -315,7 +319,9 @@ func statusVerdict(op paytree.Operation, st paytree.TransStatus) (verdict, *Erro
 func (r *run) judge(res transport.Result) (verdict, *Error) {
 	switch res.Outcome {
 	case transport.NotSent:
-		return vNotSent, networkError(res).withAction(paytree.Retry)
+		// Nothing left the host. N0001 may simply be retried; an untrusted
+		// certificate (N0006) keeps its catalog action: a retry won't fix it.
+		return vNotSent, networkError(res)
 	case transport.Answered:
 	default:
 		return vUnknown, networkError(res)
