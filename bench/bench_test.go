@@ -161,13 +161,17 @@ func TestRunTiny(t *testing.T) {
 	require.NotNil(t, rep.RSS)
 	assert.Empty(t, rep.RSS.Skipped)
 	assert.Positive(t, rep.RSS.PeakRSS)
+	if _, ok := SelfPeakRSS(); ok {
+		assert.Equal(t, "VmHWM", rep.RSS.Source, "the child reports its own peak")
+		assert.Positive(t, rep.RSS.Rusage)
+	}
 
 	var table, md bytes.Buffer
 	require.NoError(t, rep.Table(&table))
 	require.NoError(t, rep.Markdown(&md))
 	t.Logf("tiny run (figures meaningless at this size):\n%s", table.String())
 	rows := rep.Rows()
-	assert.Len(t, rows, 7+3*2+3+2+1+4)
+	assert.Len(t, rows, 8+3*2+3+2+2+4)
 	for _, row := range rows {
 		assert.Contains(t, table.String(), row.Measure)
 		assert.Contains(t, md.String(), mdEscape(row.Measure))
@@ -201,6 +205,9 @@ func TestMain(m *testing.M) {
 		n, _ := strconv.Atoi(os.Getenv(childEnv + "_PAYS"))
 		if err := RunPays(context.Background(), home, n); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		if err := ReportPeak(os.Stdout); err != nil {
 			os.Exit(1)
 		}
 		os.Exit(0)

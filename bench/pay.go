@@ -10,6 +10,8 @@ import (
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/paytree"
 )
 
 // engineHTTPTimeout is the engine's HttpTimeout against the loopback
@@ -158,6 +160,9 @@ func measurePay(ctx context.Context, k Keys, dir string, n, warmup int, progress
 	if res.Parts, err = fl.measureParts(ctx, parts); err != nil {
 		return res, fmt.Errorf("floor parts: %w", err)
 	}
+	if res.Parts.Append, err = measureAppend(filepath.Join(dir, "append.journal"), parts); err != nil {
+		return res, fmt.Errorf("journal append: %w", err)
+	}
 	return res, nil
 }
 
@@ -180,4 +185,28 @@ func RunPays(ctx context.Context, home string, n int) error {
 		}
 	}
 	return eng.Close()
+}
+
+// measureAppend returns the median of journal.Append on a fresh journal at
+// path, over n pays (send, then paid: 2n Appends), on the same disk as the
+// floor's bbolt file.
+func measureAppend(path string, n int) (time.Duration, error) {
+	j, err := journal.Open(path, journal.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer j.Close()
+	f := newFiller(j, n)
+	var s Sample
+	for i := range n {
+		p := f.pay(time.Now().In(paytree.JST), i)
+		for _, step := range []func(*journal.Txn) error{f.send, f.paid} {
+			start := time.Now()
+			if err := step(p); err != nil {
+				return 0, err
+			}
+			s.Add(time.Since(start))
+		}
+	}
+	return s.Quantile(0.5), nil
 }

@@ -147,6 +147,7 @@ func (r *Report) Rows() []Row {
 	add(s1, "ratio engine/floor p99", fmt.Sprintf("%.2f", p.RatioP99()), "", "")
 	add(s1, "floor parts (medians): RSA-2048 sign / verify / bbolt Update / HTTPS round trip",
 		fmt.Sprintf("%s / %s / %s / %s", Dur(p.Parts.Sign), Dur(p.Parts.Verify), Dur(p.Parts.Commit), Dur(p.Parts.RoundTrip)), "", "")
+	add(s1, "journal.Append of one pay transition (median; the engine makes 2 per pay where the floor makes 2 bbolt Updates)", Dur(p.Parts.Append), "", "")
 
 	s2 := "2 start-up"
 	for _, st := range r.Startup {
@@ -172,11 +173,12 @@ func (r *Report) Rows() []Row {
 		add(s4, "bbolt pages in use per finished pay", fmt.Sprintf("%.0f B", float64(d.UsedBytes)/float64(max(d.Txns, 1))), "", "")
 	}
 	if m := r.RSS; m != nil {
-		name := fmt.Sprintf("peak RSS of a %s-pay engine run (child process, ru_maxrss)", count(m.Pays))
+		name := fmt.Sprintf("peak RSS of a %s-pay engine run (child process", count(m.Pays))
 		if m.Skipped != "" {
-			add(s4, name, "not measured: "+m.Skipped, "≤ 40 MB", "")
+			add(s4, name+")", "not measured: "+m.Skipped, "≤ 40 MB", "")
 		} else {
-			add(s4, name, strconv.FormatFloat(float64(m.PeakRSS)/1e6, 'f', 1, 64)+" MB", "≤ 40 MB", verdict(m.PeakRSS <= TargetPeakRSSBytes))
+			add(s4, name+", "+m.Source+")", mb(m.PeakRSS), "≤ 40 MB", verdict(m.PeakRSS <= TargetPeakRSSBytes))
+			add(s4, "the same child's ru_maxrss from wait4 (on Linux it includes the parent's RSS at exec)", mb(m.Rusage), "", "")
 		}
 	}
 
@@ -190,6 +192,8 @@ func (r *Report) Rows() []Row {
 	}
 	return rows
 }
+
+func mb(b int64) string { return strconv.FormatFloat(float64(b)/1e6, 'f', 1, 64) + " MB" }
 
 func mib(b int64) string {
 	return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1, 64) + " MiB"

@@ -79,9 +79,10 @@ func DefaultBuildDir() string {
 	return shm
 }
 
-// Run measures everything cfg asks for, in this order: pay latency and the
-// floor, recovery, start-up with each history and the audit reads on the
-// largest, then the RSS child. It stops at the first error.
+// Run measures everything cfg asks for, in this order: the RSS child (first,
+// while this process is small: see RSSResult.Rusage), pay latency and the
+// floor, recovery, then start-up with each history and the audit reads on
+// the largest. It stops at the first error.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -101,6 +102,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 		k = &nk
+	}
+
+	if cfg.RSSPays > 0 {
+		r, err := measureRSS(ctx, *k, cfg.Dir, cfg.RSSPays, cfg.Child, progress)
+		if err != nil {
+			return nil, fmt.Errorf("peak RSS: %w", err)
+		}
+		rep.RSS = &r
 	}
 
 	pay, err := measurePay(ctx, *k, cfg.Dir, cfg.Pays, cfg.Warmup, progress)
@@ -130,13 +139,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.Startup, rep.Audit, rep.Disk, rep.HistoryBuild = h.startup, h.audit, h.disk, h.build
 
-	if cfg.RSSPays > 0 {
-		r, err := measureRSS(ctx, *k, cfg.Dir, cfg.RSSPays, cfg.Child, progress)
-		if err != nil {
-			return nil, fmt.Errorf("peak RSS: %w", err)
-		}
-		rep.RSS = &r
-	}
 	rep.Elapsed = time.Since(started)
 	return rep, nil
 }

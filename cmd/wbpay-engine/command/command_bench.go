@@ -168,12 +168,16 @@ func benchCommandLine(cmd *cobra.Command, o *benchOptions) string {
 }
 
 // benchChild is the RSS child: pays through the engine on the home its
-// parent wrote, against the parent's simulator.
+// parent wrote, against the parent's simulator; it then prints its own peak
+// RSS for the parent.
 func (g *globals) benchChild(ctx context.Context, o *benchOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := bench.RunPays(ctx, o.rssChild, o.pays); err != nil {
+		return withExit(ExitLibrary, err)
+	}
+	if err := bench.ReportPeak(g.stdout); err != nil {
 		return withExit(ExitLibrary, err)
 	}
 	return nil

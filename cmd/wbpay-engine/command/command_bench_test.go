@@ -38,6 +38,7 @@ func TestBenchCommand(t *testing.T) {
 		"floor p99",
 		"ratio engine/floor p99",
 		"floor parts (medians): RSA-2048 sign / verify / bbolt Update / HTTPS round trip",
+		"journal.Append of one pay transition (median",
 		"journal.Open + Unfinished, 20 pays + 2 unfinished (warm)",
 		"wbpay.Open (config, keys, log, journal, recovery started), 20 pays + 2 unfinished (warm)",
 		"journal.Open + Unfinished, 40 pays + 2 unfinished (warm)",
@@ -48,7 +49,8 @@ func TestBenchCommand(t *testing.T) {
 		"export: ForEachEntry → JSON lines → io.Discard (82 rows in",
 		"disk per finished pay (file",
 		"bbolt pages in use per finished pay",
-		"peak RSS of a 3-pay engine run (child process, ru_maxrss)",
+		"peak RSS of a 3-pay engine run (child process, ", // VmHWM on Linux
+		"the same child's ru_maxrss from wait4",
 		"4 pays in sending resumed by wbpay.Open + WaitRecovered (2 paid, 2 reversed, 0 other)",
 		"per pay (",
 		"floor per pay",
