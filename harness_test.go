@@ -2,11 +2,7 @@ package wbpay_test
 
 import (
 	"context"
-	"crypto/rsa"
 	"crypto/x509"
-	"fmt"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,31 +14,10 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/wbpay/wbpay"
+	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/journal"
-	"github.com/wbpay/wbpay/keys"
 	"github.com/wbpay/wbpay/sim"
 )
-
-// gatewayKey and clientKey are generated once per test binary: RSA key
-// generation is the slowest part of a test, and nothing depends on which
-// keys they are.
-var (
-	keyOnce              sync.Once
-	gatewayKey, clientKy *rsa.PrivateKey
-)
-
-func testKeys(t testing.TB) (*rsa.PrivateKey, *rsa.PrivateKey) {
-	keyOnce.Do(func() {
-		var err error
-		if gatewayKey, err = keys.NewKey(); err != nil {
-			panic(err)
-		}
-		if clientKy, err = keys.NewKey(); err != nil {
-			panic(err)
-		}
-	})
-	return gatewayKey, clientKy
-}
 
 // harness is one engine home talking over loopback HTTPS to a simulator,
 // both on one fake clock that a background goroutine moves forward quickly
@@ -52,8 +27,8 @@ type harness struct {
 	t     *testing.T
 	home  string
 	clock *clockwork.FakeClock
+	gw    *testgw.Gateway
 	sim   *sim.Sim
-	srv   *httptest.Server
 	eng   *wbpay.Engine
 
 	mu     sync.Mutex
@@ -66,93 +41,37 @@ type harnessOpt struct {
 	faults      []sim.Fault
 	classes     sim.Classes
 	httpTimeout time.Duration
-	simCfg      func(*sim.Config)
 	manualClock bool // no time-lapse: the test moves the clock itself
 }
 
+// baseConf is the harness's configuration: polling mode, and every key at
+// the value the tests expect unless they override it.
 func baseConf(serverURL string) map[string]string {
-	return map[string]string{
-		"ServerURL":              serverURL,
-		"ApiPathPay":             "/api/v3/pay",
-		"ApiPathPayV1":           "/api/v1/pay",
-		"ApiPathRefund":          "/api/v3/refund",
-		"ApiPathReverse":         "/api/v3/reverse",
-		"ApiPathConfirm":         "/api/v3/confirm",
-		"ApiPathConfirmV1":       "/api/v1/confirm",
-		"ApiPathDeposit":         "/api/v3/deposit",
-		"PrivateKeyFile":         "client.pem",
-		"PublicKeyFile":          "gateway.pub",
-		"MerchantId":             "123456789012",
-		"TerminalUniquId":        "1234501234561",
-		"BranchCode":             "B001",
-		"TerminalCode":           "T01",
-		"RequestConfirmInterval": "1",
-		"RequestConfirmNum":      "1",
-		"PayConfirmPollingMode":  "yes",
-		"LogLevel":               "Transaction",
-	}
+	return testgw.Merge(testgw.LiveConf(serverURL), map[string]string{
+		"PayConfirmPollingMode": "yes",
+		"LogLevel":              "Transaction",
+	})
 }
 
 func writeConf(t testing.TB, home string, kv map[string]string) {
-	var b strings.Builder
-	b.WriteString("# written by a test\n")
-	for k, v := range kv {
-		if v == "" {
-			continue
-		}
-		fmt.Fprintf(&b, "%s = %s\n", k, v)
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(home, "WbCPSPay.conf"), []byte(b.String()), 0o644))
+	require.NoError(t, testgw.WriteConf(home, kv))
 }
 
-func writeKeys(t testing.TB, home string) {
-	gw, cl := testKeys(t)
-	require.NoError(t, os.WriteFile(filepath.Join(home, "client.pem"), keys.EncodePrivatePEM(cl), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(home, "gateway.pub"), keys.EncodePublicPEM(&gw.PublicKey), 0o644))
-}
+func writeKeys(t testing.TB, home string) { require.NoError(t, testgw.WriteKeys(home)) }
 
 func newHarness(t *testing.T, o harnessOpt) *harness {
 	t.Helper()
-	gw, cl := testKeys(t)
 	h := &harness{t: t, home: t.TempDir(), clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)), notify: make(chan struct{}, 1)}
-	scfg := sim.Config{PrivateKey: gw, ClientPublicKey: &cl.PublicKey, Clock: h.clock, Logger: zaptest.NewLogger(t).Named("sim"),
-		Faults: o.faults, Classes: o.classes, Seed: 1}
-	if o.simCfg != nil {
-		o.simCfg(&scfg)
-	}
-	s, err := sim.New(scfg)
+	gw, err := testgw.StartGateway(sim.Config{Clock: h.clock, Logger: zaptest.NewLogger(t).Named("sim"),
+		Faults: o.faults, Classes: o.classes, Seed: 1}, t.TempDir())
 	require.NoError(t, err)
-	h.sim = s
-	h.srv = httptest.NewTLSServer(s)
-	t.Cleanup(h.srv.Close)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	if o.manualClock {
-		cancel()
-	}
-	wg.Add(1)
-	go func() { // the time-lapse: fake time runs 50x faster than real time
-		defer wg.Done()
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				h.clock.Advance(50 * time.Millisecond)
-			}
-		}
-	}()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-
-	conf := baseConf(h.srv.URL)
-	for k, v := range o.conf {
-		conf[k] = v
+	t.Cleanup(gw.Close)
+	h.gw, h.sim = gw, gw.Sim
+	if !o.manualClock {
+		t.Cleanup(testgw.TimeLapse(h.clock, 50*time.Millisecond))
 	}
 	writeKeys(t, h.home)
-	writeConf(t, h.home, conf)
+	writeConf(t, h.home, testgw.Merge(baseConf(gw.URL()), o.conf))
 	h.open(o.httpTimeout)
 	return h
 }
@@ -172,11 +91,7 @@ func (h *harness) open(httpTimeout time.Duration) {
 	h.t.Cleanup(func() { _ = eng.Close() })
 }
 
-func (h *harness) rootCAs() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(h.srv.Certificate())
-	return p
-}
+func (h *harness) rootCAs() *x509.CertPool { return h.gw.Pool }
 
 func (h *harness) record(ev wbpay.Event) {
 	h.mu.Lock()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -23,15 +24,9 @@ func testModeHome(t *testing.T, extra map[string]string) string {
 	t.Helper()
 	home := t.TempDir()
 	writeKeys(t, home)
-	kv := map[string]string{
-		"AppTestMode": "yes", "PrivateKeyFile": "client.pem", "MerchantId": "123456789012",
-		"TerminalUniquId": "1234501234561", "BranchCode": "B001", "TerminalCode": "T01",
-		"RequestConfirmInterval": "0", "LogLevel": "Transaction", "TestSequenceDelay": "0",
-	}
-	for k, v := range extra {
-		kv[k] = v
-	}
-	writeConf(t, home, kv)
+	writeConf(t, home, testgw.Merge(testgw.TestModeConf(), testgw.Merge(map[string]string{
+		"RequestConfirmInterval": "0", "LogLevel": "Transaction",
+	}, extra)))
 	return home
 }
 

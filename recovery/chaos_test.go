@@ -42,7 +42,7 @@ func TestChaosSoak(t *testing.T) {
 	engineBinary(t)
 	dir := t.TempDir()
 	g := newGateway(t, dir, nil, seed)
-	defer g.close()
+	defer g.Close()
 	home := newHome(t, dir, g)
 
 	kinds := []sim.FaultKind{sim.FaultLost, sim.Fault500Before, sim.Fault500After, sim.FaultBadSign,
@@ -63,7 +63,7 @@ func TestChaosSoak(t *testing.T) {
 			}
 			faults = append(faults, f)
 		}
-		g.sim.SetFaults(faults)
+		g.Sim.SetFaults(faults)
 		var args []string
 		switch n := rng.Intn(10); {
 		case n < 5 || len(orders) == 0:
@@ -88,10 +88,10 @@ func TestChaosSoak(t *testing.T) {
 		for i := range faults {
 			faults[i].Probability /= 3
 		}
-		g.sim.SetFaults(faults)
+		g.Sim.SetFaults(faults)
 		recoverHome(t, home, g)
-		g.sim.SetFaults(nil)
-		v, esc := checkInvariants(home, g.sim.Ledger())
+		g.Sim.SetFaults(nil)
+		v, esc := checkInvariants(home, g.Sim.Ledger())
 		escalated = esc
 		for _, msg := range v {
 			violations++
@@ -100,7 +100,7 @@ func TestChaosSoak(t *testing.T) {
 		if len(v) > 0 {
 			break
 		}
-		orders = ordersOf(g.sim.Ledger())
+		orders = ordersOf(g.Sim.Ledger())
 	}
 	fmt.Fprintf(os.Stdout, "chaos soak: seed %d, %d steps, %d kills, %d escalated, %d invariant violations\n", seed, steps, kills, escalated, violations)
 	assert.Zero(t, violations)

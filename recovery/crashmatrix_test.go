@@ -56,7 +56,7 @@ func runScenario(t *testing.T, sc scenario, crashAt, trace string) (killed bool,
 	t.Helper()
 	dir := t.TempDir()
 	g := newGateway(t, dir, nil, 1)
-	defer g.close()
+	defer g.Close()
 	home := newHome(t, dir, g)
 	order := ""
 	if sc.setup {
@@ -64,11 +64,11 @@ func runScenario(t *testing.T, sc scenario, crashAt, trace string) (killed bool,
 		require.Equal(t, 0, res.exit, "set-up pay: %s", res.stdout)
 		order = orderOf(t, res.stdout)
 	}
-	g.sim.SetFaults(sc.faults)
+	g.Sim.SetFaults(sc.faults)
 	res := runChild(t, home, g, crashAt, trace, 0, sc.args(order)...)
-	g.sim.SetFaults(nil)
+	g.Sim.SetFaults(nil)
 	recoverHome(t, home, g)
-	v, _ := checkInvariants(home, g.sim.Ledger())
+	v, _ := checkInvariants(home, g.Sim.Ledger())
 	return res.killed, v
 }
 

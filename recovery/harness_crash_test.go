@@ -6,13 +6,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,8 +23,8 @@ import (
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/journal"
-	"github.com/wbpay/wbpay/keys"
 	"github.com/wbpay/wbpay/paytree"
 	"github.com/wbpay/wbpay/sim"
 )
@@ -42,9 +38,6 @@ var (
 	buildOnce sync.Once
 	binPath   string
 	buildErr  error
-
-	keyOnce         sync.Once
-	gwKey, clientKy *rsa.PrivateKey
 )
 
 func engineBinary(t testing.TB) string {
@@ -65,74 +58,33 @@ func engineBinary(t testing.TB) string {
 	return binPath
 }
 
-func testKeys() (*rsa.PrivateKey, *rsa.PrivateKey) {
-	keyOnce.Do(func() {
-		var err error
-		if gwKey, err = keys.NewKey(); err != nil {
-			panic(err)
-		}
-		if clientKy, err = keys.NewKey(); err != nil {
-			panic(err)
-		}
-	})
-	return gwKey, clientKy
-}
-
-// gateway is one simulator on loopback TLS with its certificate on disk.
-type gateway struct {
-	sim    *sim.Sim
-	srv    *httptest.Server
-	caFile string
-	pool   *x509.CertPool
-}
+// gateway is the simulator the children talk to, over loopback TLS.
+type gateway = testgw.Gateway
 
 func newGateway(t testing.TB, dir string, faults []sim.Fault, seed int64) *gateway {
 	t.Helper()
-	gw, cl := testKeys()
-	s, err := sim.New(sim.Config{PrivateKey: gw, ClientPublicKey: &cl.PublicKey, ApproveAfter: 300 * time.Millisecond,
-		ApprovalTimeout: 5 * time.Second, Faults: faults, Seed: seed})
+	g, err := testgw.StartGateway(sim.Config{ApproveAfter: 300 * time.Millisecond, ApprovalTimeout: 5 * time.Second,
+		Faults: faults, Seed: seed}, dir)
 	require.NoError(t, err)
-	srv := httptest.NewTLSServer(s)
-	g := &gateway{sim: s, srv: srv, caFile: filepath.Join(dir, "gateway-ca.pem"), pool: x509.NewCertPool()}
-	g.pool.AddCert(srv.Certificate())
-	require.NoError(t, os.WriteFile(g.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644))
 	return g
 }
 
-func (g *gateway) close() { g.srv.Close() }
-
-// newHome writes keys and a WbCPSPay.conf pointing at g.
+// newHome writes keys and a WbCPSPay.conf pointing at g: no wait between
+// confirms, and quick polling, so a crash run takes a fraction of a second.
 func newHome(t testing.TB, dir string, g *gateway) string {
 	t.Helper()
 	home := filepath.Join(dir, "home")
 	require.NoError(t, os.MkdirAll(home, 0o755))
-	gw, cl := testKeys()
-	require.NoError(t, os.WriteFile(filepath.Join(home, "client.pem"), keys.EncodePrivatePEM(cl), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(home, "gateway.pub"), keys.EncodePublicPEM(&gw.PublicKey), 0o644))
-	conf := fmt.Sprintf(`ServerURL = %s
-ApiPathPay = /api/v3/pay
-ApiPathPayV1 = /api/v1/pay
-ApiPathRefund = /api/v3/refund
-ApiPathReverse = /api/v3/reverse
-ApiPathConfirm = /api/v3/confirm
-ApiPathConfirmV1 = /api/v1/confirm
-ApiPathDeposit = /api/v3/deposit
-PrivateKeyFile = client.pem
-PublicKeyFile = gateway.pub
-MerchantId = 123456789012
-TerminalUniquId = 1234501234561
-BranchCode = B001
-TerminalCode = T01
-HttpTimeout = 15
-RequestConfirmInterval = 0
-RequestConfirmNum = 1
-PayConfirmPollingMode = yes
-PayConfirmPollingWait = 1
-PayConfirmPollingInterval = 1
-PayConfirmPollingTimeout = 30
-LogLevel = Sequence
-`, g.srv.URL)
-	require.NoError(t, os.WriteFile(filepath.Join(home, "WbCPSPay.conf"), []byte(conf), 0o644))
+	require.NoError(t, testgw.WriteKeys(home))
+	require.NoError(t, testgw.WriteConf(home, testgw.Merge(testgw.LiveConf(g.URL()), map[string]string{
+		"HttpTimeout":               "15",
+		"RequestConfirmInterval":    "0",
+		"PayConfirmPollingMode":     "yes",
+		"PayConfirmPollingWait":     "1",
+		"PayConfirmPollingInterval": "1",
+		"PayConfirmPollingTimeout":  "30",
+		"LogLevel":                  "Sequence",
+	})))
 	return home
 }
 
@@ -148,7 +100,7 @@ type childResult struct {
 // SIGKILL after that long.
 func runChild(t testing.TB, home string, g *gateway, crashAt, trace string, killAfter time.Duration, args ...string) childResult {
 	t.Helper()
-	full := append([]string{"--home", home, "--gateway-ca", g.caFile, "-o", "json"}, args...)
+	full := append([]string{"--home", home, "--gateway-ca", g.CAFile, "-o", "json"}, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, engineBinary(t), full...)
@@ -197,7 +149,7 @@ func recoverHome(t testing.TB, home string, g *gateway) []wbpay.Recovery {
 	var err error
 	// The killed child's lock is released by the kernel; retry briefly.
 	for i := 0; i < 100; i++ {
-		eng, err = wbpay.Open(context.Background(), wbpay.WithHome(home), wbpay.WithRootCAs(g.pool), wbpay.WithHTTPTimeout(2*time.Second))
+		eng, err = wbpay.Open(context.Background(), wbpay.WithHome(home), wbpay.WithRootCAs(g.Pool), wbpay.WithHTTPTimeout(2*time.Second))
 		if err == nil || !strings.Contains(err.Error(), "L0006") {
 			break
 		}

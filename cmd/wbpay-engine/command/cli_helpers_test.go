@@ -5,12 +5,8 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
-	"encoding/pem"
-	"fmt"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +17,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/wbpay/wbpay"
-	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/sim"
 )
 
@@ -34,25 +30,7 @@ func init() {
 	}
 }
 
-// RSA key generation is the slowest part of a test: one client key and one
-// gateway key per test binary (generated, never stored).
-var (
-	keysOnce        sync.Once
-	testClient, gwK *rsa.PrivateKey
-)
-
-func testKeys(t testing.TB) (client, gateway *rsa.PrivateKey) {
-	keysOnce.Do(func() {
-		var err error
-		if testClient, err = keys.NewKey(); err != nil {
-			panic(err)
-		}
-		if gwK, err = keys.NewKey(); err != nil {
-			panic(err)
-		}
-	})
-	return testClient, gwK
-}
+func testKeys(testing.TB) (client, gateway *rsa.PrivateKey) { return testgw.Keys() }
 
 // cliEnv is one engine home for CLI tests, with a fake clock that a
 // background goroutine moves 50x faster than real time (so one-second waits
@@ -69,17 +47,7 @@ type cliEnv struct {
 
 // testModeConf is a test-mode configuration: the engine's in-process
 // simulator answers at once.
-func testModeConf() map[string]string {
-	return map[string]string{
-		"AppTestMode":       "yes",
-		"TestSequenceDelay": "0",
-		"PrivateKeyFile":    clientKeyFile,
-		"MerchantId":        "123456789012",
-		"TerminalUniquId":   "1234501234561",
-		"BranchCode":        "B001",
-		"TerminalCode":      "T01",
-	}
-}
+func testModeConf() map[string]string { return testgw.TestModeConf() }
 
 // newTestMode makes a test-mode home with conf overrides.
 func newTestMode(t *testing.T, over map[string]string) *cliEnv {
@@ -98,37 +66,17 @@ func newTestMode(t *testing.T, over map[string]string) *cliEnv {
 func newHTTPS(t *testing.T, over map[string]string, simCfg func(*sim.Config)) *cliEnv {
 	t.Helper()
 	e := newCLIEnv(t)
-	client, gw := testKeys(t)
-	cfg := sim.Config{PrivateKey: gw, ClientPublicKey: &client.PublicKey, Clock: e.clock,
-		Logger: zaptest.NewLogger(t).Named("sim"), Seed: 1}
+	cfg := sim.Config{Clock: e.clock, Logger: zaptest.NewLogger(t).Named("sim"), Seed: 1}
 	if simCfg != nil {
 		simCfg(&cfg)
 	}
-	s, err := sim.New(cfg)
+	gw, err := testgw.StartGateway(cfg, t.TempDir())
 	require.NoError(t, err)
-	e.sim = s
-	e.srv = httptest.NewTLSServer(s)
-	t.Cleanup(e.srv.Close)
-	e.ca = filepath.Join(t.TempDir(), "ca.pem")
-	require.NoError(t, os.WriteFile(e.ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.srv.Certificate().Raw}), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(e.home, "gateway.pub"), keys.EncodePublicPEM(&gw.PublicKey), 0o644))
-	conf := map[string]string{
-		"ServerURL":              e.srv.URL,
-		"ApiPathPay":             "/api/v3/pay",
-		"ApiPathPayV1":           "/api/v1/pay",
-		"ApiPathRefund":          "/api/v3/refund",
-		"ApiPathReverse":         "/api/v3/reverse",
-		"ApiPathConfirm":         "/api/v3/confirm",
-		"ApiPathConfirmV1":       "/api/v1/confirm",
-		"PrivateKeyFile":         clientKeyFile,
-		"PublicKeyFile":          "gateway.pub",
-		"MerchantId":             "123456789012",
-		"TerminalUniquId":        "1234501234561",
-		"BranchCode":             "B001",
-		"TerminalCode":           "T01",
-		"RequestConfirmInterval": "1",
-		"RequestConfirmNum":      "1",
-	}
+	t.Cleanup(gw.Close)
+	e.sim, e.srv, e.ca = gw.Sim, gw.Server, gw.CAFile
+	require.NoError(t, testgw.WriteKeys(e.home))
+	conf := testgw.LiveConf(gw.URL())
+	delete(conf, "ApiPathDeposit") // optional: the default path is used
 	for k, v := range over {
 		conf[k] = v
 	}
@@ -138,43 +86,16 @@ func newHTTPS(t *testing.T, over map[string]string, simCfg func(*sim.Config)) *c
 
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
-	client, _ := testKeys(t)
 	e := &cliEnv{t: t, home: t.TempDir(), clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 0, 30, 0, 0, time.UTC))}
-	require.NoError(t, os.WriteFile(filepath.Join(e.home, clientKeyFile), keys.EncodePrivatePEM(client), 0o600))
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // the time-lapse
-		defer wg.Done()
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				e.clock.Advance(50 * time.Millisecond)
-			}
-		}
-	}()
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	require.NoError(t, testgw.WriteKeys(e.home))
+	t.Cleanup(testgw.TimeLapse(e.clock, 50*time.Millisecond))
 	return e
 }
 
 // writeConf writes WbCPSPay.conf from kv, in key order.
 func (e *cliEnv) writeConf(kv map[string]string) {
 	e.t.Helper()
-	names := make([]string, 0, len(kv))
-	for k := range kv {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("# written by a test\n")
-	for _, k := range names {
-		fmt.Fprintf(&b, "%s = %s\n", k, kv[k])
-	}
-	require.NoError(e.t, os.WriteFile(filepath.Join(e.home, "WbCPSPay.conf"), []byte(b.String()), 0o644))
+	require.NoError(e.t, testgw.WriteConf(e.home, kv))
 }
 
 // cliRun is one run of the CLI.
