@@ -334,6 +334,13 @@ func (r *run) judge(res transport.Result) (verdict, *Error) {
 	default:
 		return vFailed, gatewayError(code, f[paytree.FErrorSubCode], f[paytree.FErrorMessage])
 	}
+	return r.processed(f)
+}
+
+// processed classifies an answer that says the request was processed: it
+// keeps what the answer tells about the order, and for a pay or deposit
+// reads the order's transStatus.
+func (r *run) processed(f paytree.Fields) (verdict, *Error) {
 	r.absorb(f)
 	switch r.txn.Op {
 	case paytree.OpPay, paytree.OpDeposit:
@@ -368,16 +375,7 @@ func (r *run) judgeConfirm(res transport.Result) (verdict, *Error) {
 	default:
 		return vFailed, gatewayError(tc, "", "")
 	}
-	r.absorb(f)
-	switch r.txn.Op {
-	case paytree.OpPay, paytree.OpDeposit:
-		st, ok := paytree.ParseTransStatus(f[paytree.FTransStatus])
-		if !ok {
-			return vUnknown, errorf(paytree.N0004, "confirm: transStatus %q is not a status", f[paytree.FTransStatus])
-		}
-		return statusVerdict(r.txn.Op, st)
-	}
-	return vDone, nil
+	return r.processed(f)
 }
 
 // absorb keeps what an answer tells about the order (in memory; the next
