@@ -134,6 +134,9 @@ func TestRunTiny(t *testing.T) {
 	assert.LessOrEqual(t, rep.Pay.Engine.P50, rep.Pay.Engine.P99)
 	assert.Positive(t, rep.Pay.Parts.Sign)
 	assert.Positive(t, rep.Pay.Parts.RoundTrip)
+	assert.Positive(t, rep.Pay.Parts.LoopExchange)
+	assert.Positive(t, rep.Pay.Parts.LoopCommit)
+	assert.Positive(t, rep.Pay.Parts.Append)
 
 	require.Len(t, rep.Startup, 2)
 	for i, n := range []int{30, 60} {
@@ -171,7 +174,7 @@ func TestRunTiny(t *testing.T) {
 	require.NoError(t, rep.Markdown(&md))
 	t.Logf("tiny run (figures meaningless at this size):\n%s", table.String())
 	rows := rep.Rows()
-	assert.Len(t, rows, 8+3*2+3+2+2+4)
+	assert.Len(t, rows, 9+3*2+3+2+2+4)
 	for _, row := range rows {
 		assert.Contains(t, table.String(), row.Measure)
 		assert.Contains(t, md.String(), mdEscape(row.Measure))
@@ -267,11 +270,11 @@ func BenchmarkFloor(b *testing.B) {
 	b.Cleanup(func() { _ = fl.close() })
 	ctx := context.Background()
 	for i := range 20 {
-		require.NoError(b, fl.pay(ctx, i))
+		require.NoError(b, fl.pay(ctx, i, nil))
 	}
 	i := 0
 	for b.Loop() {
-		if err := fl.pay(ctx, i); err != nil {
+		if err := fl.pay(ctx, i, nil); err != nil {
 			b.Fatal(err)
 		}
 		i++

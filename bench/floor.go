@@ -207,27 +207,46 @@ func (f *floor) post(ctx context.Context, path string, body []byte) ([]byte, err
 	return raw, nil
 }
 
+// stages collects, when not nil, how long each step of the floor's pays
+// took inside the loop.
+type stages struct {
+	commit, exchange Sample
+}
+
 // pay is one iteration of the floor: commit, sign, round trip (server
-// verifies and signs), verify, commit.
-func (f *floor) pay(ctx context.Context, i int) error {
+// verifies and signs), verify, commit. With st set, it records each step.
+func (f *floor) pay(ctx context.Context, i int, st *stages) error {
+	t0 := time.Now()
 	if err := f.commit(); err != nil {
 		return fmt.Errorf("floor commit: %w", err)
 	}
+	t1 := time.Now()
 	if err := f.exchange(ctx, floorRequest(i)); err != nil {
 		return fmt.Errorf("floor exchange: %w", err)
 	}
+	t2 := time.Now()
 	if err := f.commit(); err != nil {
 		return fmt.Errorf("floor commit: %w", err)
+	}
+	if st != nil {
+		st.commit.Add(t1.Sub(t0))
+		st.exchange.Add(t2.Sub(t1))
+		st.commit.Add(time.Since(t2))
 	}
 	return nil
 }
 
-// Parts are the floor's components, each the median of its own loop: what
-// one RSA-2048 SHA1 signature, one verification, one bbolt Update of
-// floorRecordBytes and one bare HTTPS round trip cost on this machine; and,
-// to compare with Commit, one journal.Append of a pay's transition.
+// Parts are the floor's components. Sign, Verify, Commit and RoundTrip are
+// each the median of its own loop: one RSA-2048 SHA1 signature, one
+// verification, one bbolt Update of floorRecordBytes, one bare HTTPS round
+// trip. LoopCommit and LoopExchange are the medians of the floor's own steps
+// inside its pays: a commit, and an exchange (sign, round trip with the
+// server's verify and sign, verify), which costs more than its parts alone
+// (the server's goroutine, caches). Append is one journal.Append of a pay's
+// transition, to compare with Commit.
 type Parts struct {
 	Sign, Verify, Commit, RoundTrip time.Duration
+	LoopCommit, LoopExchange        time.Duration
 	Append                          time.Duration
 }
 

@@ -118,10 +118,11 @@ func measurePay(ctx context.Context, k Keys, dir string, n, warmup int, progress
 		return nil
 	}
 	j := 0
+	var st *stages
 	runFloor := func(count int, s *Sample) error {
 		for range count {
 			start := time.Now()
-			if err := fl.pay(ctx, j); err != nil {
+			if err := fl.pay(ctx, j, st); err != nil {
 				return err
 			}
 			if s != nil {
@@ -139,6 +140,7 @@ func measurePay(ctx context.Context, k Keys, dir string, n, warmup int, progress
 		return res, err
 	}
 	var es, fs Sample
+	st = &stages{}
 	for block := 0; es.Len() < n; block++ {
 		c := min(payBlock, n-es.Len())
 		first, second := func() error { return runEngine(c, &es) }, func() error { return runFloor(c, &fs) }
@@ -160,6 +162,7 @@ func measurePay(ctx context.Context, k Keys, dir string, n, warmup int, progress
 	if res.Parts, err = fl.measureParts(ctx, parts); err != nil {
 		return res, fmt.Errorf("floor parts: %w", err)
 	}
+	res.Parts.LoopCommit, res.Parts.LoopExchange = st.commit.Quantile(0.5), st.exchange.Quantile(0.5)
 	if res.Parts.Append, err = measureAppend(filepath.Join(dir, "append.journal"), parts); err != nil {
 		return res, fmt.Errorf("journal append: %w", err)
 	}

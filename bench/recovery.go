@@ -32,7 +32,7 @@ type RecoveryResult struct {
 	// the request, the simulator verifies it, signs its answer, the engine
 	// verifies that).
 	Commits, Exchanges int
-	Floor              time.Duration // what those commits and exchanges cost at the floor's medians
+	Floor              time.Duration // what those commits and exchanges cost at the floor's in-loop medians
 }
 
 // PerTxn returns the measured time per resumed pay.
@@ -127,8 +127,7 @@ func measureRecovery(ctx context.Context, k Keys, dir string, n int, parts Parts
 	if err != nil {
 		return res, err
 	}
-	res.Floor = time.Duration(res.Commits)*parts.Commit +
-		time.Duration(res.Exchanges)*(2*parts.Sign+2*parts.Verify+parts.RoundTrip)
+	res.Floor = time.Duration(res.Commits)*parts.LoopCommit + time.Duration(res.Exchanges)*parts.LoopExchange
 	progress("recovery: %d pays in %s (%d paid, %d reversed, %d other)", n, res.Total, res.Paid, res.Reversed, res.Other)
 	return res, nil
 }

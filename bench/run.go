@@ -19,9 +19,10 @@ const (
 	DefaultUnfinished = 10
 )
 
-// DefaultHistory is the default list of history sizes; BENCHMARKS.md adds
-// 1,000,000 (--history 10000,100000,1000000).
-var DefaultHistory = []int{10_000, 100_000}
+// DefaultHistory is the default list of history sizes. Building the
+// million-pay history takes about 4 minutes in /dev/shm on 2 cores and about
+// 20 on a disk where each Append waits for its fsync; CI passes smaller sizes.
+var DefaultHistory = []int{10_000, 100_000, 1_000_000}
 
 // Config says what Run measures and where.
 type Config struct {

@@ -62,9 +62,9 @@ where it exists, where fsync is free) and copied to --dir before anything is
 timed. The table goes to stdout (-o json: the whole report as JSON), the
 progress to stderr, and --out writes the results as Markdown for
 BENCHMARKS.md. Missing a target does not change the exit code.`,
-		Example: `  wbpay-engine bench
-  wbpay-engine bench --history 10000,100000,1000000 --out bench-run.md
-  wbpay-engine bench --pays 200 --history 1000 --rss-pays 1000 --recovery 100`,
+		Example: `  wbpay-engine bench --out bench-run.md
+  wbpay-engine bench --history 10000,100000 --rss-pays 2000
+  wbpay-engine bench --pays 200 --history 1000 --rss-pays 1000 --recovery 100 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.rssChild != "" {

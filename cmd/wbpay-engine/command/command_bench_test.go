@@ -53,7 +53,8 @@ func TestBenchCommand(t *testing.T) {
 		"the same child's ru_maxrss from wait4",
 		"4 pays in sending resumed by wbpay.Open + WaitRecovered (2 paid, 2 reversed, 0 other)",
 		"per pay (",
-		"floor per pay",
+		"floor per pay (the same Updates and exchanges at the floor's in-loop medians)",
+		"floor steps in its loop (medians)",
 		"ratio recovery/floor",
 	}
 	for _, row := range rows {
