@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -31,6 +32,8 @@ type Machine struct {
 	OS, Arch  string
 	Kernel    string
 	Date      time.Time
+	Revision  string // the VCS revision the binary was built from ("" if unknown); "+dirty" when modified
+	LoadAvg   string // /proc/loadavg's 1, 5 and 15 minute averages when the run started (Linux)
 }
 
 // ReadMachine reads the machine's description (best effort: the CPU model,
@@ -43,6 +46,25 @@ func ReadMachine() Machine {
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, dirty string
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision":
+				rev = s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "+dirty"
+			}
+		}
+		if rev != "" {
+			m.Revision = rev[:min(12, len(rev))] + dirty
+		}
 	}
 	return m
 }
@@ -242,7 +264,14 @@ func (r *Report) Markdown(w io.Writer) error {
 	if m.Kernel != "" {
 		fmt.Fprintf(&b, " (kernel %s)", m.Kernel)
 	}
-	fmt.Fprintf(&b, "\n- Go: %s\n", m.GoVersion)
+	if m.LoadAvg != "" {
+		fmt.Fprintf(&b, "; load average %s at the start", m.LoadAvg)
+	}
+	fmt.Fprintf(&b, "\n- Go: %s", m.GoVersion)
+	if m.Revision != "" {
+		fmt.Fprintf(&b, "; built from %s", m.Revision)
+	}
+	b.WriteString("\n")
 	c := r.Config
 	fmt.Fprintf(&b, "- sizes: %s pays (+%d warm-up) each for the engine and the floor; histories %s finished pays + %d unfinished; RSS child %s pays; recovery %s pays\n",
 		count(c.Pays), c.Warmup, c.History, c.Unfinished, count(c.RSSPays), count(c.Recovery))
