@@ -201,10 +201,18 @@ func TestProcessingSettles(t *testing.T) {
 		{"settles paid before the confirm", sim.Fault{Kind: sim.FaultProcessing, Op: paytree.OpPay, Count: 1, Settle: 500 * time.Millisecond}, fsm.StatePaid, "complete:PAID", 1000},
 		{"settles failed before the confirm", sim.Fault{Kind: sim.FaultProcessing, Op: paytree.OpPay, Count: 1, Settle: 500 * time.Millisecond, SettleFail: true}, fsm.StateFailed, "error:E2006/Customer", 0},
 		{"still processing: reversed", sim.Fault{Kind: sim.FaultProcessing, Op: paytree.OpPay, Count: 1, Settle: time.Hour}, fsm.StateReversed, "error:N0002/Retry", 0},
+		{"deposit settles before the confirm", sim.Fault{Kind: sim.FaultProcessing, Op: paytree.OpDeposit, Count: 1, Settle: 500 * time.Millisecond}, fsm.StateDeposited, "complete:DEPOSITED", 1000},
+		{"deposit still processing: reversed", sim.Fault{Kind: sim.FaultProcessing, Op: paytree.OpDeposit, Count: 1, Settle: time.Hour}, fsm.StateReversed, "error:N0002/Retry", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, harnessOpt{faults: []sim.Fault{tc.fault}})
-			res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+			var res *wbpay.Result
+			var err error
+			if tc.fault.Op == paytree.OpDeposit {
+				res, err = h.eng.DepositSync(context.Background(), &wbpay.DepositRequest{PayType: wbpay.LinePay, Amount: 1000, UserCode: "36123"})
+			} else {
+				res, err = h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.events, describe(h.waitEvents(len(strings.Fields(tc.events)))))
 			assert.Equal(t, tc.state, res.State)

@@ -237,3 +237,72 @@ func refundOf(amount int64) func(t *testing.T, h *harness, orderID string) *wbpa
 		return res
 	}
 }
+
+// TestEscalation: when the gateway never answers the undo, the engine stops
+// trying and says a person must act: the network error, then the
+// post-process error (contract section 7), and the state escalated.
+func TestEscalation(t *testing.T) {
+	everyLost := func(ops ...paytree.Operation) []sim.Fault {
+		var fs []sim.Fault
+		for _, op := range ops {
+			fs = append(fs, sim.Fault{Kind: sim.FaultLost, Op: op, Probability: 1})
+		}
+		return fs
+	}
+	cases := []struct {
+		name   string
+		faults []sim.Fault
+		run    func(t *testing.T, h *harness) *wbpay.Result
+		events string
+	}{
+		{"pay whose reverse is never answered", everyLost(paytree.OpPay, paytree.OpConfirm, paytree.OpReverse),
+			func(t *testing.T, h *harness) *wbpay.Result {
+				res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+				require.NoError(t, err)
+				return res
+			}, "error:N0002/CPSCall error:P0001/CPSCall"},
+		{"deposit whose reverse is never answered", everyLost(paytree.OpDeposit, paytree.OpConfirm, paytree.OpReverse),
+			func(t *testing.T, h *harness) *wbpay.Result {
+				res, err := h.eng.DepositSync(context.Background(), &wbpay.DepositRequest{PayType: wbpay.LinePay, Amount: 500, UserCode: "36123"})
+				require.NoError(t, err)
+				return res
+			}, "error:N0002/CPSCall error:P0002/CPSCall"},
+		{"refund never answered", everyLost(paytree.OpRefund, paytree.OpConfirm),
+			func(t *testing.T, h *harness) *wbpay.Result {
+				h.sim.SetFaults(nil)
+				p, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+				require.NoError(t, err)
+				h.waitEvents(1)
+				h.mu.Lock()
+				h.events = nil
+				h.mu.Unlock()
+				h.sim.SetFaults(everyLost(paytree.OpRefund, paytree.OpConfirm))
+				res, err := h.eng.RefundSync(context.Background(), &wbpay.RefundRequest{OrderID: p.OrderID, RefundAmount: 100})
+				require.NoError(t, err)
+				return res
+			}, "error:N0002/CPSCall"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpt{faults: tc.faults})
+			res := tc.run(t, h)
+			assert.Equal(t, tc.events, describe(h.waitEvents(len(strings.Fields(tc.events)))))
+			assert.Equal(t, fsm.StateEscalated, res.State)
+			tx := h.txn(res.TransactionID)
+			assert.Equal(t, fsm.StateEscalated, tx.State)
+			require.NotNil(t, tx.LastError)
+			assert.Equal(t, "CPSCall", tx.LastError.Action)
+			// Nothing was ever sent twice under different requestIds: the
+			// transaction's own request and its one reverse requestId.
+			entries, err := h.eng.Journal().Entries(res.TransactionID)
+			require.NoError(t, err)
+			ids := map[string]bool{}
+			for _, e := range entries {
+				if e.Kind != "confirm" && e.RequestID != "" {
+					ids[e.RequestID] = true
+				}
+			}
+			assert.LessOrEqual(t, len(ids), 2, "own requestId and at most one reverse requestId: %v", ids)
+		})
+	}
+}
