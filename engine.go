@@ -136,7 +136,7 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 			e.release()
 		}
 	}()
-	lg, err := logging.Open(logging.Options{Dir: filepath.Join(o.home, "Log"), Level: logging.Level(cfg.LogLevel), Expire: cfg.LogExpire, Clock: o.clock, Also: o.tee})
+	lg, err := logging.Open(logging.Options{Dir: filepath.Join(o.home, "Log"), Level: cfg.LogLevel, Expire: cfg.LogExpire, Clock: o.clock, Also: o.tee})
 	if err != nil {
 		return nil, newError(paytree.L0001, fmt.Sprintf("open log directory: %v", err), err)
 	}

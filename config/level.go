@@ -1,47 +1,21 @@
 package config
 
-import (
-	"strconv"
-	"strings"
-)
+import "github.com/wbpay/wbpay/logging"
 
-// Level is a log level of library spec 2.5. A message is written when its
-// level is at most the configured one (lower values are more important).
-type Level int
+// Level is a log level of library spec 2.5 (LogLevel), the logging
+// package's own type: a message is written when its level is at most the
+// configured one (lower values are more important).
+type Level = logging.Level
 
 // Log levels, by the spec's value and name.
 const (
-	LevelBasic       Level = 0 // start, stop and other basic facts
-	LevelError       Level = 1 // errors, the program's and the gateway's
-	LevelWarning     Level = 2 // data problems that do not stop execution
-	LevelSequence    Level = 3 // each request and its answer (recommended)
-	LevelTransaction Level = 4 // every exchange with the gateway
+	LevelBasic       = logging.Basic       // start, stop and other basic facts
+	LevelError       = logging.Error       // errors, the program's and the gateway's
+	LevelWarning     = logging.Warning     // data problems that do not stop execution
+	LevelSequence    = logging.Sequence    // each request and its answer (recommended)
+	LevelTransaction = logging.Transaction // every exchange with the gateway
 )
-
-var levelNames = [...]string{"Basic", "Error", "Warning", "Sequence", "Transaction"}
-
-// Valid reports whether l is one of the five levels.
-func (l Level) Valid() bool { return l >= 0 && int(l) < len(levelNames) }
-
-// String returns the spec's name of l ("Sequence"), or "Level(n)".
-func (l Level) String() string {
-	if !l.Valid() {
-		return "Level(" + strconv.Itoa(int(l)) + ")"
-	}
-	return levelNames[l]
-}
 
 // ParseLevel reads a level by value ("3") or by name, case-insensitively
 // ("Sequence", "sequence").
-func ParseLevel(s string) (Level, bool) {
-	s = strings.TrimSpace(s)
-	if len(s) == 1 && s[0] >= '0' && s[0] <= '4' {
-		return Level(s[0] - '0'), true
-	}
-	for i, n := range levelNames {
-		if strings.EqualFold(n, s) {
-			return Level(i), true
-		}
-	}
-	return LevelBasic, false
-}
+func ParseLevel(s string) (Level, bool) { return logging.ParseLevel(s) }

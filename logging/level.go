@@ -42,8 +42,8 @@ func (l Level) String() string {
 // for anything else.
 func ParseLevel(s string) (Level, bool) {
 	s = strings.TrimSpace(s)
-	if n, err := strconv.Atoi(s); err == nil {
-		l := Level(n)
+	if len(s) == 1 && s[0] >= '0' && s[0] <= '9' { // by value: one digit, as the spec writes it
+		l := Level(s[0] - '0')
 		return l, l.Valid()
 	}
 	for i, name := range levelNames {
