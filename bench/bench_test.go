@@ -146,8 +146,11 @@ func TestRunTiny(t *testing.T) {
 	}
 	require.NotNil(t, rep.Audit)
 	assert.Equal(t, 60, rep.Audit.Txns)
-	assert.Equal(t, uint64(2*60+3), rep.Audit.ExportRows)
-	assert.Equal(t, uint64(2*60+3), rep.Audit.Entries)
+	// wbpay.Open on the history may already have journaled recovery steps
+	// of its unfinished pays (one "lost" entry each at most).
+	assert.Equal(t, rep.Audit.Entries, rep.Audit.ExportRows, "export streams every entry")
+	assert.GreaterOrEqual(t, rep.Audit.Entries, uint64(2*60+3))
+	assert.LessOrEqual(t, rep.Audit.Entries, uint64(2*60+3+3))
 	require.NotNil(t, rep.Disk)
 	assert.Equal(t, 60, rep.Disk.Txns, "the size closest to 100k")
 	assert.Positive(t, rep.Disk.FileBytes)
