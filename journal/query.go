@@ -375,12 +375,9 @@ func (j *Journal) List(q Query) ([]*Txn, error) {
 				break
 			}
 			p.txn = string(k[8:])
-			s, _, err := j.loadTxn(t, p.txn)
+			s, err := j.createdTxn(t, p.txn)
 			if err != nil {
 				return err
-			}
-			if s == nil {
-				return j.corrupt(0, p.txn, "creation-time index lists %q, which has no snapshot", p.txn)
 			}
 			if q.match(s) {
 				out = append(out, s)
@@ -473,12 +470,9 @@ func (j *Journal) ForEachTxn(q Query, fn func(*Txn) error) error {
 				}
 				after = slices.Clone(k)
 				p.txn = string(k[8:])
-				s, _, err := j.loadTxn(t, p.txn)
+				s, err := j.createdTxn(t, p.txn)
 				if err != nil {
 					return err
-				}
-				if s == nil {
-					return j.corrupt(0, p.txn, "creation-time index lists %q, which has no snapshot", p.txn)
 				}
 				if q.match(s) {
 					batch = append(batch, s)
@@ -582,4 +576,17 @@ func (j *Journal) Stats() (Stats, error) {
 	}
 	st.FileBytes = fi.Size()
 	return st, nil
+}
+
+// createdTxn loads the snapshot that a creation-time index entry names; an
+// entry without a snapshot is damage.
+func (j *Journal) createdTxn(t *tables, id string) (*Txn, error) {
+	s, _, err := j.loadTxn(t, id)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, j.corrupt(0, id, "creation-time index lists %q, which has no snapshot", id)
+	}
+	return s, nil
 }
