@@ -95,15 +95,32 @@ func TestChaosSoak(t *testing.T) {
 		escalated = esc
 		for _, msg := range v {
 			violations++
+			// On stdout with the summary's prefix too, so CI's filtered log shows it.
+			fmt.Fprintf(os.Stdout, "chaos soak: violation at seed %d step %d (%v, faults %v, killed %v): %s\n", seed, steps, args, faults, res.killed, msg)
 			t.Errorf("seed %d step %d (%v, faults %v, killed %v): %s", seed, steps, args, faults, res.killed, msg)
 		}
 		if len(v) > 0 {
+			keepHome(t, home, seed)
 			break
 		}
 		orders = ordersOf(g.Sim.Ledger())
 	}
 	fmt.Fprintf(os.Stdout, "chaos soak: seed %d, %d steps, %d kills, %d escalated, %d invariant violations\n", seed, steps, kills, escalated, violations)
 	assert.Zero(t, violations)
+}
+
+// keepHome copies a home whose invariants broke out of the test's temporary
+// directory, so its journal can be audited (wbpay-engine history/show).
+func keepHome(t *testing.T, home string, seed int64) {
+	dst, err := os.MkdirTemp("", fmt.Sprintf("wbpay-chaos-%d-", seed))
+	if err == nil {
+		err = os.CopyFS(dst, os.DirFS(home))
+	}
+	if err != nil {
+		t.Logf("keep the home for audit: %v", err)
+		return
+	}
+	fmt.Fprintf(os.Stdout, "chaos soak: the home is kept for audit in %s\n", dst)
 }
 
 // ordersOf lists the pay orders the gateway holds money for.
