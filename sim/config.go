@@ -39,6 +39,14 @@ type Config struct {
 	Faults          []Fault         // faults to inject (section 10); see ParseFaults
 	Seed            int64           // seeds the fault generator so a run replays
 
+	// Store is a file that keeps the history — orders, recorded requests
+	// with their first answers, tombstones — across restarts: New loads it
+	// (a missing file is an empty history, created at once) and every
+	// request that changes the history rewrites it atomically before its
+	// answer is sent. Empty: the history lives in memory only. One Sim at a
+	// time per file. Faults, their counts and the generator are not kept.
+	Store string
+
 	// Merchants and Terminals are the registration allow-lists: a request
 	// whose merchantId is not in Merchants, or whose terminalUniqueId is not
 	// in Terminals, is refused with E1003. An empty list registers every
@@ -102,14 +110,16 @@ func (p Paths) withDefaults() Paths {
 	return p
 }
 
-// routes maps each path to its operation, refusing duplicates and paths
-// that do not start with '/'.
-func (p Paths) routes() (map[string]route, error) {
-	m := map[string]route{}
-	for _, e := range []struct {
-		name, path string
-		r          route
-	}{
+// routeEntry is one API path with the name of its Paths field ("Pay",
+// "PayV1", …) and what it stands for.
+type routeEntry struct {
+	name, path string
+	r          route
+}
+
+// entries lists p's paths with their names and routes.
+func (p Paths) entries() []routeEntry {
+	return []routeEntry{
 		{"Pay", p.Pay, route{paytree.OpPay, false}},
 		{"PayV1", p.PayV1, route{paytree.OpPay, true}},
 		{"Refund", p.Refund, route{paytree.OpRefund, false}},
@@ -117,7 +127,35 @@ func (p Paths) routes() (map[string]route, error) {
 		{"Confirm", p.Confirm, route{paytree.OpConfirm, false}},
 		{"ConfirmV1", p.ConfirmV1, route{paytree.OpConfirm, true}},
 		{"Deposit", p.Deposit, route{paytree.OpDeposit, false}},
-	} {
+	}
+}
+
+// routeName returns the name of r's Paths field ("Pay", "PayV1", …), which
+// the store records instead of the path (paths are configurable).
+func routeName(r route) string {
+	for _, e := range (Paths{}).entries() {
+		if e.r == r {
+			return e.name
+		}
+	}
+	return ""
+}
+
+// routeByName is the inverse of routeName.
+func routeByName(name string) (route, bool) {
+	for _, e := range (Paths{}).entries() {
+		if e.name == name {
+			return e.r, true
+		}
+	}
+	return route{}, false
+}
+
+// routes maps each path to its operation, refusing duplicates and paths
+// that do not start with '/'.
+func (p Paths) routes() (map[string]route, error) {
+	m := map[string]route{}
+	for _, e := range p.entries() {
 		if !strings.HasPrefix(e.path, "/") || e.path == LedgerPath {
 			return nil, fmt.Errorf("%w: Paths.%s %q must start with '/' and differ from %s", ErrConfig, e.name, e.path, LedgerPath)
 		}

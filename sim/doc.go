@@ -3,13 +3,33 @@
 // as a server. It serves the contract's paths over HTTP (Sim is an
 // http.Handler) and in process (Sim.RoundTripper), through the same code, so
 // the engine's test mode exercises the production path. It imports only the
-// wire vocabulary (paytree) and keys; it never imports the engine.
+// wire vocabulary (paytree), keys and internal/atomicfile; it never imports
+// the engine.
 //
 // # What survives
 //
-// Nothing: the ledger (orders, recorded requests, tombstones) lives in
-// memory as long as the Sim does. Restarting the simulator forgets every
-// order, so a later confirm of an old request answers E3001.
+// Without Config.Store, nothing: the history (orders, recorded requests,
+// tombstones) lives in memory as long as the Sim does, and a simulator
+// started afresh forgets every order, so a later confirm of an old request
+// answers E3001.
+//
+// With Config.Store (wbpay-engine sim --store FILE), the history is kept in
+// that file, a JSON document with a "version" (StoreVersion): every order
+// with its status, refundedTotal and pending approval or settle (a WAITING
+// pay still settles after a restart, at the time set when it was made);
+// every recorded request with its normalized fields, its first answer, its
+// count and the order it refers to, so a resend after a restart still gets
+// the first answer and other content still gets E3005; and every tombstone.
+// New loads it (a missing file is an empty history and is created at once);
+// every request that changed the history rewrites it atomically (temporary
+// file, fsync, rename, fsync of the directory) before its answer is sent or
+// lost on purpose, so an answer that a client saw is never forgotten. A file
+// that cannot be read, is not JSON, is truncated, is of another version or
+// is inconsistent makes New fail with an error wrapping ErrStore that names
+// it, and is left untouched. If a write fails, the request, processed in
+// memory, is answered HTTP 500 (outcome unknown: confirm). The fault rules,
+// their firing counts and the generator are not kept. Order ids are random
+// and checked against every order held, restored ones included.
 //
 // # Requests
 //

@@ -16,3 +16,8 @@ var ErrFaultSpec = errors.New("sim: invalid fault spec")
 // "lost" and "hold" faults, pay class 2, refund class 1). It wraps
 // io.ErrUnexpectedEOF: the request was sent, its outcome is unknown.
 var ErrAnswerLost = errors.New("sim: connection closed before the answer")
+
+// ErrStore is returned (wrapped, naming the file) by New when Config.Store
+// cannot be read, is not a simulator store (garbage, truncated, another
+// version) or cannot be written. New never replaces such a file.
+var ErrStore = errors.New("sim: store")

@@ -13,10 +13,11 @@ import (
 
 // outcome is the result of processing one request under the lock.
 type outcome struct {
-	ans    paytree.Fields
-	drop   bool // the answer is lost (pay class 2, refund class 1)
-	replay bool
-	fired  []string
+	ans     paytree.Fields
+	drop    bool // the answer is lost (pay class 2, refund class 1)
+	replay  bool
+	changed bool // the history changed (a new record, a resend counted): the store is rewritten
+	fired   []string
 }
 
 // process applies idempotency, validation and the operation. The caller
@@ -31,7 +32,7 @@ func (s *Sim) process(rt route, f paytree.Fields) outcome {
 		if rec := s.records[k]; rec != nil {
 			if rec.rt == rt && sameFields(rec.fields, norm) {
 				rec.count++
-				return outcome{ans: rec.answer.Clone(), drop: rec.lostForever, replay: true}
+				return outcome{ans: rec.answer.Clone(), drop: rec.lostForever, replay: true, changed: true}
 			}
 			return outcome{ans: errFields(rid, paytree.E3005, "",
 				fmt.Sprintf("requestId %s was already used for another %s request with other content", rid, rec.rt.op))}
@@ -46,7 +47,7 @@ func (s *Sim) process(rt route, f paytree.Fields) outcome {
 	}
 	drop := rec.lostForever || rec.loseFirst
 	rec.loseFirst = false
-	return outcome{ans: rec.answer.Clone(), drop: drop, fired: fired}
+	return outcome{ans: rec.answer.Clone(), drop: drop, changed: keyed, fired: fired}
 }
 
 // normalize drops what idempotency ignores: sign, requestTime and empty

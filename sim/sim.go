@@ -23,7 +23,9 @@ import (
 // Sim is the simulated PAYTREE gateway. It is an http.Handler (ServeHTTP)
 // and, through RoundTripper, an in-process http.RoundTripper; both run the
 // same code. It is safe for concurrent use: one mutex guards its state, and
-// no lock is held while a request waits (delays, holds) or is signed.
+// no lock is held while a request waits (delays, holds) or is signed. With
+// Config.Store, the history is serialized under that mutex and written
+// under a second one, newest snapshot last.
 type Sim struct {
 	cfg       Config
 	routes    map[string]route
@@ -41,6 +43,10 @@ type Sim struct {
 	orders     map[string]*order
 	orderList  []*order
 	tombstones map[reqKey]bool
+	gen        uint64 // counts the snapshots staged for the store
+
+	saveMu   sync.Mutex // orders the writes of the store
+	savedGen uint64     // the latest snapshot written (under saveMu)
 }
 
 // reqKey is the idempotency key of contract section 3.
@@ -84,7 +90,9 @@ func (o *order) current(now time.Time) paytree.TransStatus {
 	return o.status
 }
 
-// New returns a simulator for cfg, or an error wrapping ErrConfig.
+// New returns a simulator for cfg, or an error wrapping ErrConfig. With
+// cfg.Store set it first loads the history kept there (see Config.Store);
+// a file it cannot use is an error wrapping ErrStore.
 func New(cfg Config) (*Sim, error) {
 	cfg, routes, err := cfg.resolve()
 	if err != nil {
@@ -104,6 +112,11 @@ func New(cfg Config) (*Sim, error) {
 		tombstones: map[reqKey]bool{},
 	}
 	s.faults = states(cfg.Faults)
+	if cfg.Store != "" {
+		if err := s.openStore(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -341,7 +354,17 @@ func (s *Sim) serveOp(ctx context.Context, rt route, body []byte) reply {
 	if !out.drop {
 		after = s.pick(rt.op, phaseAfter)
 	}
+	var st *staged
+	if out.changed {
+		st = s.stageLocked()
+	}
 	s.mu.Unlock()
+	// The history is on disk before any answer leaves (or is lost on
+	// purpose), so an answer a client saw is never forgotten by a restart.
+	if err := s.commit(st); err != nil {
+		s.log.Error("sim: request processed but not stored", zap.Stringer("op", rt.op), zap.String("request-id", rid), zap.Error(err))
+		return textReply(http.StatusInternalServerError, "internal server error: the simulator could not save its store (processed in memory)")
+	}
 
 	fired := append(append(before.fired, out.fired...), after.fired...)
 	s.log.Info("sim: request",

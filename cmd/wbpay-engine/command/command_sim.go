@@ -36,6 +36,7 @@ type simOptions struct {
 	classes         sim.Classes
 	merchants       []string
 	terminals       []string
+	store           string
 	quiet           bool
 }
 
@@ -56,8 +57,21 @@ The first line on stdout is exactly
   listening http://127.0.0.1:PORT
 
 (with the real port when --addr ends in :0); request logs go to stderr.
-GET /_sim/ledger returns the orders and recorded requests as JSON. The
-simulator forgets everything when it stops (SIGINT or SIGTERM).
+GET /_sim/ledger returns the orders and recorded requests as JSON. It stops
+on SIGINT or SIGTERM.
+
+History (contract section 9): without --store it lives only as long as the
+process; a restarted simulator knows none of the orders and requests sent
+before, so a confirm or refund of them answers E3001. With --store FILE it
+is kept in FILE, a versioned JSON file: every order (status,
+refundedTotal, a pending approval or PROCESSING settle, which still
+happens after a restart), every recorded request with its first answer (a
+resend with the same requestId gets it again and other content E3005, even
+after a restart) and every tombstone. FILE is loaded at start (created when
+missing) and rewritten atomically after every request that changed the
+history, before the answer is sent. A FILE that is not a store of this
+version is refused (exit 1) and never overwritten. Faults and their counts
+are not kept. One simulator per FILE.
 
 Test classes (contract section 9): --class-pay 0 PAID, 1 WAITING then PAID
 after --approve-after, 2 PAID with every answer lost (only a reverse is
@@ -78,6 +92,8 @@ Faults (--faults, contract section 10), drawn from a generator seeded with
   wbpay-engine sim --addr 127.0.0.1:8790 --key sim.pem --client-public pos1/keys/public.pem
   wbpay-engine sim --addr 127.0.0.1:0 --key sim.pem --client-public client.pub.pem \
       --class-pay 1 --approve-after 5s
+  wbpay-engine sim --addr 127.0.0.1:8790 --key sim.pem --client-public client.pub.pem \
+      --store sim-history.json
   wbpay-engine sim --addr 127.0.0.1:8790 --key sim.pem --client-public client.pub.pem \
       --faults 'lost:pay:count=1,500-after:refund:p=0.3,processing:pay:settle=5s:fail' --seed 7
   curl -s http://127.0.0.1:8790/_sim/ledger`,
@@ -102,6 +118,7 @@ Faults (--faults, contract section 10), drawn from a generator seeded with
 	f.IntVar(&o.classes.Deposit, "class-deposit", 0, "deposit test class (0 only)")
 	f.StringSliceVar(&o.merchants, "merchant", nil, "registered merchantId (repeatable; default: every merchantId)")
 	f.StringSliceVar(&o.terminals, "terminal", nil, "registered terminalUniqueId (repeatable; default: every terminal)")
+	f.StringVar(&o.store, "store", "", "keep the history (orders, requests and their answers, tombstones) in this JSON file across restarts (default: memory only)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not log requests to stderr")
 	_ = cmd.MarkFlagRequired("key")
 	_ = cmd.MarkFlagRequired("client-public")
@@ -171,10 +188,13 @@ func (g *globals) runSim(ctx context.Context, o *simOptions) error {
 		PrivateKey: priv, ClientPublicKey: clientPub, Logger: log,
 		ApproveAfter: o.approveAfter, ApprovalTimeout: o.approvalTimeout, ReverseWindow: o.reverseWindow,
 		Delay: o.delay, Classes: o.classes, Faults: faults, Seed: o.seed,
-		Merchants: o.merchants, Terminals: o.terminals,
+		Merchants: o.merchants, Terminals: o.terminals, Store: o.store,
 	})
+	if errors.Is(err, sim.ErrStore) {
+		return withExit(ExitLibrary, fmt.Errorf("--store: %w", err))
+	}
 	if err != nil {
-		// Every Config field comes from a flag: a bad one is a usage error.
+		// Every other Config field comes from a flag: a bad one is a usage error.
 		return withExit(ExitUsage, err)
 	}
 
@@ -199,6 +219,12 @@ func (g *globals) runSim(ctx context.Context, o *simOptions) error {
 	fmt.Fprintf(g.stderr, "sim: gateway key %s, client key %s\n", keys.Fingerprint(&priv.PublicKey), keys.Fingerprint(clientPub))
 	fmt.Fprintf(g.stderr, "sim: classes pay=%d refund=%d reverse=%d deposit=%d; faults %q seed %d; ledger %s%s\n",
 		o.classes.Pay, o.classes.Refund, o.classes.Reverse, o.classes.Deposit, o.faults, o.seed, url, sim.LedgerPath)
+	if o.store != "" {
+		l := s.Ledger()
+		fmt.Fprintf(g.stderr, "sim: store %s: %d orders, %d requests kept\n", o.store, len(l.Orders), len(l.Requests))
+	} else {
+		fmt.Fprintln(g.stderr, "sim: no --store: the history lives only as long as this process")
+	}
 
 	select {
 	case err := <-served:
