@@ -45,21 +45,28 @@ func TestChaosSoak(t *testing.T) {
 	defer g.Close()
 	home := newHome(t, dir, g)
 
-	kinds := []sim.FaultKind{sim.FaultLost, sim.Fault500Before, sim.Fault500After, sim.FaultBadSign,
-		sim.FaultE9001, sim.FaultE9002, sim.FaultExtraField, sim.FaultProcessing}
+	kinds := []sim.FaultKind{sim.FaultLost, sim.FaultHold, sim.FaultDelayBefore, sim.FaultDelayAfter,
+		sim.Fault500Before, sim.Fault500After, sim.FaultBadSign, sim.FaultE9001, sim.FaultE9002,
+		sim.FaultExtraField, sim.FaultProcessing} // every kind of contract section 10
 	ops := []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse, paytree.OpDeposit, paytree.OpConfirm, 0}
 	var orders []string
 	steps, kills, violations, escalated := 0, 0, 0, 0
 	deadline := time.Now().Add(duration)
 	for time.Now().Before(deadline) {
 		steps++
-		// Random faults for this step (processing settles within a second).
+		// Random faults of every kind for this step, each short enough that a
+		// step takes seconds at most.
 		var faults []sim.Fault
 		for i := rng.Intn(3); i > 0; i-- {
 			f := sim.Fault{Kind: kinds[rng.Intn(len(kinds))], Op: ops[rng.Intn(len(ops))], Probability: 0.2 + 0.5*rng.Float64()}
-			if f.Kind == sim.FaultProcessing {
+			switch f.Kind {
+			case sim.FaultProcessing:
 				f.Settle = time.Duration(rng.Intn(1500)) * time.Millisecond
 				f.SettleFail = rng.Intn(3) == 0
+			case sim.FaultHold, sim.FaultDelayBefore, sim.FaultDelayAfter:
+				// Up to 3 s: past recovery's 2 s HTTP timeout at times,
+				// so the recovering engine gives up on some answers too.
+				f.Delay = time.Duration(100+rng.Intn(2900)) * time.Millisecond
 			}
 			faults = append(faults, f)
 		}
