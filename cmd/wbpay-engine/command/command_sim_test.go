@@ -61,42 +61,12 @@ func simKeyFiles(t *testing.T) (simPriv, simPub, clientPub string, client *rsa.P
 // stdout line, pays through it and reads the ledger.
 func TestSimCommand(t *testing.T) {
 	simPriv, _, clientPub, client, gw := simKeyFiles(t)
-	pr, pw := io.Pipe()
-	stderr := &simLockedBuffer{}
-	g := &globals{stdin: strings.NewReader(""), stdout: pw, stderr: stderr}
-	root := newRoot(g)
-	root.SetArgs([]string{"sim", "--addr", "127.0.0.1:0", "--key", simPriv, "--client-public", clientPub,
-		"--class-pay", "4", "--faults", "extra-field:confirm", "--merchant", "123456789012"})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- root.ExecuteContext(ctx)
-		_ = pw.Close()
-	}()
-
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	require.NoError(t, err, "stderr: %s", stderr.String())
-	require.Regexp(t, regexp.MustCompile(`^listening http://127\.0\.0\.1:[1-9][0-9]*\n$`), line)
-	base := strings.TrimSpace(strings.TrimPrefix(line, "listening "))
-
+	base, stop := simServe(t, "--key", simPriv, "--client-public", clientPub,
+		"--class-pay", "4", "--faults", "extra-field:confirm", "--merchant", "123456789012")
+	require.Regexp(t, regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*$`), base)
 	post := func(path string, f paytree.Fields) paytree.Fields {
 		t.Helper()
-		sig, err := keys.Sign(client, []byte(paytree.Canonical(f)))
-		require.NoError(t, err)
-		f[paytree.FSign] = sig
-		body, err := paytree.Encode(f)
-		require.NoError(t, err)
-		resp, err := http.Post(base+path, "application/json; charset=utf-8", bytes.NewReader(body))
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		raw, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		ans, err := paytree.Decode(raw)
-		require.NoError(t, err)
-		require.NoError(t, keys.Verify(gw, []byte(paytree.Canonical(ans)), ans[paytree.FSign]), "signed by --key")
-		return ans
+		return simPost(t, base, path, client, gw, f)
 	}
 	pay := func(rid, userCode, merchant string) paytree.Fields {
 		return paytree.Fields{
@@ -131,10 +101,9 @@ func TestSimCommand(t *testing.T) {
 	assert.Equal(t, "cli-2", l.Orders[0].RequestID)
 	assert.Len(t, l.Requests, 4)
 
-	cancel()
-	require.NoError(t, <-done)
-	assert.Contains(t, stderr.String(), "sim: stopped")
-	assert.Contains(t, stderr.String(), "cli-1", "requests are logged to stderr")
+	stderr := stop()
+	assert.Contains(t, stderr, "sim: stopped")
+	assert.Contains(t, stderr, "cli-1", "requests are logged to stderr")
 	_, err = http.Get(base + sim.LedgerPath)
 	assert.Error(t, err, "the listener is closed")
 }
