@@ -54,15 +54,18 @@ func seqKey(seq uint64) []byte {
 // entryHash is SHA-256 over the previous entry's hex hash, the decimal seq
 // and the body, each followed by '\n' except the body.
 func entryHash(prevHash string, seq uint64, body []byte) [sha256.Size]byte {
-	h := sha256.New()
-	h.Write([]byte(prevHash))
-	h.Write([]byte{'\n'})
-	h.Write(strconv.AppendUint(nil, seq, 10))
-	h.Write([]byte{'\n'})
-	h.Write(body)
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return sum
+	var buf [256]byte
+	return sha256.Sum256(appendHashInput(buf[:0], prevHash, seq, body))
+}
+
+// appendHashInput appends what entryHash hashes: prevHash (the previous
+// entry's hex hash), '\n', the decimal seq, '\n' and the body.
+func appendHashInput[S ~string | ~[]byte](b []byte, prevHash S, seq uint64, body []byte) []byte {
+	b = append(b, prevHash...)
+	b = append(b, '\n')
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, '\n')
+	return append(b, body...)
 }
 
 // encodeEntry returns the stored value of e (raw hash, then the body) and
@@ -151,6 +154,11 @@ func (r *bodyReader) uvarint(what string) uint64 {
 	if r.err != nil {
 		return 0
 	}
+	if len(r.b) > 0 && r.b[0] < 0x80 { // one byte: most lengths and counts
+		v := uint64(r.b[0])
+		r.b = r.b[1:]
+		return v
+	}
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.fail(what)
@@ -174,30 +182,69 @@ func (r *bodyReader) varint(what string) int64 {
 }
 
 func (r *bodyReader) str(what string) string {
+	return r.field(what).String()
+}
+
+// stored is a string as appendStr stored it: its bytes as read (not
+// copied) and whether they are hex-packed.
+type stored struct {
+	raw    []byte
+	packed bool
+}
+
+// String returns the string s stands for.
+func (s stored) String() string {
+	if s.packed {
+		return hex.EncodeToString(s.raw)
+	}
+	return string(s.raw)
+}
+
+// appendTo appends the string s stands for to b.
+func (s stored) appendTo(b []byte) []byte {
+	if s.packed {
+		return hex.AppendEncode(b, s.raw)
+	}
+	return append(b, s.raw...)
+}
+
+// is reports whether s stands for the string v, without allocating.
+func (s stored) is(v []byte) bool {
+	if !s.packed {
+		return bytes.Equal(s.raw, v)
+	}
+	if len(v) != 2*len(s.raw) {
+		return false
+	}
+	const digits = "0123456789abcdef"
+	for i, c := range s.raw {
+		if v[2*i] != digits[c>>4] || v[2*i+1] != digits[c&0x0f] {
+			return false
+		}
+	}
+	return true
+}
+
+// field reads what appendStr wrote, in place: str without the copy.
+func (r *bodyReader) field(what string) stored {
 	h := r.uvarint(what)
 	n := h >> 1
 	if r.err != nil || n > uint64(len(r.b)) {
 		r.fail(what)
-		return ""
+		return stored{}
 	}
-	raw := r.b[:n]
+	s := stored{raw: r.b[:n], packed: h&1 == 1}
 	r.b = r.b[n:]
-	if h&1 == 1 {
-		if n < 8 {
-			r.fail(what)
-			return ""
-		}
-		return hex.EncodeToString(raw)
+	if s.packed && n < 8 {
+		r.fail(what)
+		return stored{}
 	}
-	return string(raw)
+	return s
 }
 
 // time reads what appendTime wrote; UTC when the offset is 0.
 func (r *bodyReader) time(what string) time.Time {
-	sec, nsec, off := r.varint(what), r.uvarint(what), r.varint(what)
-	if r.err == nil && (nsec >= 1e9 || off <= -24*3600 || off >= 24*3600) {
-		r.fail(what)
-	}
+	sec, nsec, off := r.unix(what)
 	if r.err != nil {
 		return time.Time{}
 	}
@@ -205,7 +252,21 @@ func (r *bodyReader) time(what string) time.Time {
 	if off != 0 {
 		loc = time.FixedZone("", int(off))
 	}
-	return time.Unix(sec, int64(nsec)).In(loc)
+	return time.Unix(sec, nsec).In(loc)
+}
+
+// unix reads and checks what appendTime wrote: unix seconds, nanoseconds
+// (below 1e9) and the zone's offset in seconds (less than a day either
+// way); zeros after an error.
+func (r *bodyReader) unix(what string) (sec, nsec, off int64) {
+	sec, ns, off := r.varint(what), r.uvarint(what), r.varint(what)
+	if r.err == nil && (ns >= 1e9 || off <= -24*3600 || off >= 24*3600) {
+		r.fail(what)
+	}
+	if r.err != nil {
+		return 0, 0, 0
+	}
+	return sec, int64(ns), off
 }
 
 // flag reads a byte that must be 0 or 1.
@@ -239,6 +300,16 @@ func (r *bodyReader) errorInfo(what string) *ErrorInfo {
 		Message: r.str(what + " message"), Action: r.str(what + " action")}
 }
 
+// skipErrorInfo reads what appendErrorInfo wrote, building nothing.
+func (r *bodyReader) skipErrorInfo(what string) {
+	if r.flag(what) {
+		r.varint(what)
+		for range 4 {
+			r.field(what)
+		}
+	}
+}
+
 // decodeBody reads an entry's body into an Entry without Seq, PrevHash and
 // Hash. It never panics.
 func decodeBody(body []byte) (Entry, error) {
@@ -260,6 +331,25 @@ func decodeBody(body []byte) (Entry, error) {
 		return Entry{}, errors.New("entry without txn id")
 	}
 	return e, nil
+}
+
+// scanBody checks body as decodeBody does, building nothing and copying
+// nothing: it returns the stored txn id (appendStr's bytes, header
+// included) and the from and to states. ok is false wherever decodeBody
+// fails (decodeBody then says why).
+func scanBody(body []byte) (id []byte, from, to stored, ok bool) {
+	r := &bodyReader{b: body}
+	txn := r.field("txnId")
+	id = body[:len(body)-len(r.b)]
+	r.unix("time")
+	r.field("event")
+	from, to = r.field("from"), r.field("to")
+	for range 4 { // requestId, kind, http, resultCode
+		r.field("string")
+	}
+	r.skipErrorInfo("error")
+	r.field("note")
+	return id, from, to, r.err == nil && len(r.b) == 0 && len(txn.raw) > 0
 }
 
 // errBadHash is the reason decodeEntry gives when the stored hash does not

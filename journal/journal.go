@@ -255,6 +255,15 @@ type pos struct {
 	seq   uint64
 	txn   string
 	where string // what was being read, when seq and txn cannot say
+	after string // the txn read before, when where is about the next one
+}
+
+// String describes p for an error's reason: where, and after which txn.
+func (p *pos) String() string {
+	if p.after != "" {
+		return p.where + " after txn " + p.after
+	}
+	return p.where
 }
 
 // guard runs fn with memory faults turned into panics and turns any panic
@@ -268,7 +277,7 @@ func (j *Journal) guard(p *pos, fn func() error) (err error) {
 			if p != nil {
 				ce.Seq, ce.TxnID = p.seq, p.txn
 				if p.where != "" {
-					ce.Reason = p.where + ": " + ce.Reason
+					ce.Reason = p.String() + ": " + ce.Reason
 				}
 			}
 			err = ce

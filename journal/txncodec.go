@@ -1,11 +1,13 @@
 package journal
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"slices"
+	"time"
 
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/paytree"
@@ -131,4 +133,95 @@ func decodeTxn(value []byte) (*Txn, []uint64, error) {
 		return nil, nil, errors.New("snapshot without id")
 	}
 	return t, seqs, nil
+}
+
+// snapFields are the fields of a stored snapshot that Verify checks, as
+// scanTxn reads them in place.
+type snapFields struct {
+	id, state, receiptNo, orderID stored
+	created                       uint64 // timeKey of CreatedAt
+	seqs                          []uint64
+}
+
+// scanTxn checks value as decodeTxn does, building no Txn: it appends the
+// entries' seqs to seqs[:0] and returns the fields Verify needs. ok is false
+// wherever decodeTxn fails, and also where it might not (request keys that
+// are hex-packed or not in increasing order): decodeTxn then decides.
+func scanTxn(value []byte, seqs []uint64) (f snapFields, ok bool) {
+	if len(value) < 6 || crc32.Checksum(value[4:], castagnoli) != binary.BigEndian.Uint32(value[:4]) {
+		return f, false
+	}
+	r := &bodyReader{b: value[4:]}
+	n := r.uvarint("entry count")
+	if r.err != nil || n == 0 || n > uint64(len(r.b)) {
+		return f, false
+	}
+	f.seqs = seqs[:0]
+	var prev uint64
+	for range n {
+		d := r.uvarint("entry list")
+		if r.err != nil || d == 0 || prev+d < prev {
+			return f, false
+		}
+		prev += d
+		f.seqs = append(f.seqs, prev)
+	}
+	f.id = r.field("id")
+	r.varint("op")
+	f.state = r.field("state")
+	sec, nsec, _ := r.unix("createdAt")
+	r.unix("updatedAt")
+	r.varint("amount")
+	for range 3 { // payType, userCodeMasked, userCodeHash
+		r.field("string")
+	}
+	f.receiptNo, f.orderID = r.field("receiptNo"), r.field("orderId")
+	r.field("targetRequestId")
+	r.varint("transStatus")
+	if !r.sortedPairs("request") {
+		return f, false
+	}
+	for range 3 { // step requestId, kind, reverseRequestId
+		r.field("string")
+	}
+	r.varint("step confirms")
+	r.varint("step resends")
+	if r.flag("waitingSince") {
+		r.unix("waitingSince")
+	}
+	r.skipErrorInfo("lastError")
+	r.flag("recovered")
+	if r.err != nil || len(r.b) != 0 || len(f.id.raw) == 0 {
+		return f, false
+	}
+	f.created = timeKey(time.Unix(sec, nsec))
+	return f, true
+}
+
+// sortedPairs reads a map as appendTxn wrote it (a count, then key and
+// value pairs), building nothing. It returns false on a read error, and
+// unless its keys are plain (not hex-packed) and strictly increasing, as
+// appendTxn writes them: then there are no two equal keys.
+func (r *bodyReader) sortedPairs(what string) bool {
+	n := r.uvarint(what)
+	if r.err != nil || n > uint64(len(r.b)) {
+		return false
+	}
+	var last []byte
+	for i := range n {
+		k := r.field(what)
+		r.field(what)
+		if r.err != nil || k.packed || (i > 0 && bytes.Compare(last, k.raw) >= 0) {
+			return false
+		}
+		last = k.raw
+	}
+	return true
+}
+
+// fieldsOf returns what scanTxn would for the decoded snapshot s.
+func fieldsOf(s *Txn, seqs []uint64) snapFields {
+	plain := func(v string) stored { return stored{raw: []byte(v)} }
+	return snapFields{id: plain(s.ID), state: plain(string(s.State)), receiptNo: plain(s.ReceiptNo), orderID: plain(s.OrderID),
+		created: timeKey(s.CreatedAt), seqs: seqs}
 }

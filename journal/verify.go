@@ -1,7 +1,12 @@
 package journal
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"slices"
 
 	"github.com/wbpay/wbpay/fsm"
@@ -9,18 +14,22 @@ import (
 	"go.uber.org/zap"
 )
 
-// Verify checks the whole journal in one read transaction: every entry's hash
+// Verify checks the whole journal in one read transaction (and, beside it,
+// bbolt's page check in a transaction of its own): every entry's hash
 // is recomputed in Seq order and linked to its predecessor, Seqs run from 1
 // without a gap up to meta's last seq and hash, every snapshot decodes, sits
 // in the right bucket (unfinished ⇔ not terminal) and its entries run from
 // StateNew to its state, every entry belongs to exactly one snapshot, the
-// indexes hold exactly the keys the snapshots imply, and bbolt's own page
-// check passes. Its error wraps ErrCorrupt (a *CorruptError naming the file
-// and the first bad entry's seq and txn id where known). On a journal open
-// for writing, Appends wait while bbolt's page check runs (the rest of
-// Verify reads beside them).
+// indexes hold exactly the keys the snapshots imply (compared by number and
+// by a digest keyed afresh for each call: a damaged index passes with a
+// chance of 2⁻⁶⁴), and bbolt's own page check passes. Its error wraps
+// ErrCorrupt (a *CorruptError naming the file and the first bad entry's seq
+// and txn id where known). On a journal open for writing, Appends wait
+// while bbolt's page check runs.
 func (j *Journal) Verify() (Report, error) {
 	var rep Report
+	pages := make(chan error, 1)
+	go func() { pages <- j.verifyPages() }()
 	p := &pos{}
 	err := j.view(p, func(tx *bolt.Tx) error {
 		t, err := openTables(j.path, tx)
@@ -31,37 +40,15 @@ func (j *Journal) Verify() (Report, error) {
 		if err != nil {
 			return err
 		}
-		if err := j.verifyChain(t, p, m, &rep); err != nil {
+		codes := newStateCodes()
+		recs, err := j.verifyChain(t, p, m, codes, &rep)
+		if err != nil {
 			return err
 		}
-		if err := j.verifyTxns(t, p, m, &rep); err != nil {
-			return err
-		}
-		if j.readOnly {
-			// No writer can run beside a read-only opener (it holds a
-			// shared lock), so bbolt's check may use this read transaction.
-			*p = pos{where: "checking bbolt's pages"}
-			return j.checkPages(tx)
-		}
-		return nil
+		return j.verifyTxns(t, p, m, recs, codes, &rep)
 	})
-	if err == nil && !j.readOnly {
-		// bbolt's check reads the freelist, which a concurrent writer
-		// changes: run it in a write transaction (Appends wait meanwhile)
-		// and roll that back.
-		err = j.guard(&pos{where: "checking bbolt's pages"}, func() error {
-			j.mu.RLock()
-			defer j.mu.RUnlock()
-			if j.closed {
-				return ErrClosed
-			}
-			tx, err := j.db.Begin(true)
-			if err != nil {
-				return fmt.Errorf("journal: verify: %w", err)
-			}
-			defer func() { _ = tx.Rollback() }()
-			return j.checkPages(tx)
-		})
+	if perr := <-pages; err == nil {
+		err = perr
 	}
 	if err != nil {
 		j.log.Error("journal verify failed", zap.String("path", j.path), zap.Error(err))
@@ -69,6 +56,31 @@ func (j *Journal) Verify() (Report, error) {
 	}
 	j.log.Info("journal verified", zap.String("path", j.path), zap.Uint64("entries", rep.Entries), zap.Uint64("txns", rep.Txns))
 	return rep, nil
+}
+
+// verifyPages runs bbolt's page check in a transaction of its own. No
+// writer can run beside a read-only opener (it holds a shared lock), so
+// there a read transaction does. The check reads the freelist, which a
+// concurrent writer changes: on a journal open for writing it runs in a
+// write transaction (Appends wait meanwhile), rolled back after.
+func (j *Journal) verifyPages() error {
+	p := &pos{where: "checking bbolt's pages"}
+	if j.readOnly {
+		return j.view(p, j.checkPages)
+	}
+	return j.guard(p, func() error {
+		j.mu.RLock()
+		defer j.mu.RUnlock()
+		if j.closed {
+			return ErrClosed
+		}
+		tx, err := j.db.Begin(true)
+		if err != nil {
+			return fmt.Errorf("journal: verify: %w", err)
+		}
+		defer func() { _ = tx.Rollback() }()
+		return j.checkPages(tx)
+	})
 }
 
 // checkPages runs bbolt's own page check in tx.
@@ -85,38 +97,289 @@ func (j *Journal) checkPages(tx *bolt.Tx) error {
 	return nil
 }
 
-// verifyChain walks the entries in Seq order, recomputing every hash.
-func (j *Journal) verifyChain(t *tables, p *pos, m journalMeta, rep *Report) error {
-	next, prev := uint64(1), ""
+// entryRec is what verifyChain keeps of an entry for verifyTxns: its txn id
+// as stored (appendStr's bytes, in the read transaction's memory map) and
+// the codes of its from and to states.
+type entryRec struct {
+	id       []byte
+	from, to uint8
+}
+
+// minEntry is the fewest bytes bbolt needs for an entry: its 8-byte key and
+// a value of a hash and at least one byte.
+const minEntry = 8 + sha256.Size + 1
+
+// verifyChain walks the entries in Seq order, recomputing every hash, and
+// returns what it read of each entry, indexed by Seq-1.
+func (j *Journal) verifyChain(t *tables, p *pos, m journalMeta, codes *stateCodes, rep *Report) ([]entryRec, error) {
+	recs := make([]entryRec, 0, min(m.lastSeq, uint64(t.entries.Tx().Size())/minEntry))
+	var ch chain
+	next := uint64(1)
 	*p = pos{seq: next}
 	c := t.entries.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		seq, ok := u64(k)
 		if !ok {
-			return j.corrupt(next, "", "bad entry key %x after entry %d", k, next-1)
+			return nil, j.corrupt(next, "", "bad entry key %x after entry %d", k, next-1)
 		}
 		if seq != next {
-			return j.corrupt(next, "", "entry missing (the next stored is %d)", seq)
+			return nil, j.corrupt(next, "", "entry missing (the next stored is %d)", seq)
 		}
-		e, err := decodeEntry(seq, prev, v)
+		rec, err := j.linkEntry(&ch, codes, seq, v)
 		if err != nil {
-			return j.corrupt(seq, e.TxnID, "%v", err)
+			return nil, err
 		}
-		prev = e.Hash
+		recs = append(recs, rec)
 		next++
 		p.seq = next
 		rep.Entries++
 	}
-	rep.LastSeq, rep.LastHash = next-1, prev
+	rep.LastSeq, rep.LastHash = next-1, ch.hash()
 	if rep.LastSeq != m.lastSeq || rep.LastHash != m.lastHash {
-		return j.corrupt(0, "", "entries end at %d (hash %q), meta says %d (hash %q)", rep.LastSeq, rep.LastHash, m.lastSeq, m.lastHash)
+		return nil, j.corrupt(0, "", "entries end at %d (hash %q), meta says %d (hash %q)", rep.LastSeq, rep.LastHash, m.lastSeq, m.lastHash)
 	}
-	return nil
+	return recs, nil
 }
 
+// linkEntry checks entry seq's stored value as decodeEntry does and links
+// it to the chain. It reads the value in place; only when that finds
+// something amiss does decodeEntry run, to name it.
+func (j *Journal) linkEntry(ch *chain, codes *stateCodes, seq uint64, value []byte) (entryRec, error) {
+	if len(value) > sha256.Size {
+		id, from, to, ok := scanBody(value[sha256.Size:])
+		if ok && ch.link(seq, value) {
+			return entryRec{id: id, from: codes.of(from), to: codes.of(to)}, nil
+		}
+	}
+	e, err := decodeEntry(seq, ch.hash(), value)
+	if err != nil {
+		return entryRec{}, j.corrupt(seq, e.TxnID, "%v", err)
+	}
+	// scanBody was stricter than decodeBody: keep what decodeBody read.
+	ch.set(value[:sha256.Size])
+	return entryRec{id: appendStr(nil, e.TxnID), from: codes.of(stored{raw: []byte(e.From)}),
+		to: codes.of(stored{raw: []byte(e.To)})}, nil
+}
+
+// chain recomputes entry hashes in Seq order without allocating: it holds
+// the previous entry's hex hash and a buffer for entryHash's input.
+type chain struct {
+	prev [2 * sha256.Size]byte
+	n    int // bytes of prev in use: 0 before the first entry
+	buf  []byte
+}
+
+// link reports whether value's stored hash is the one entryHash gives for
+// entry seq after the previous one, and if so makes it the previous one.
+func (c *chain) link(seq uint64, value []byte) bool {
+	c.buf = appendHashInput(c.buf[:0], c.prev[:c.n], seq, value[sha256.Size:])
+	sum := sha256.Sum256(c.buf)
+	if !bytes.Equal(sum[:], value[:sha256.Size]) {
+		return false
+	}
+	c.set(sum[:])
+	return true
+}
+
+// set makes the entry whose raw hash is sum the previous one.
+func (c *chain) set(sum []byte) {
+	c.n = hex.Encode(c.prev[:], sum)
+}
+
+// hash returns the previous entry's hex hash, "" before the first.
+func (c *chain) hash() string { return string(c.prev[:c.n]) }
+
+// stateCodes numbers the state strings Verify meets from 1, in the order met
+// after fsm.AllStates; 0 stands for any state past the 255th.
+type stateCodes struct {
+	code  map[string]uint8
+	names []fsm.State // by code - 1
+	buf   []byte
+}
+
+func newStateCodes() *stateCodes {
+	c := &stateCodes{code: make(map[string]uint8)}
+	for _, s := range fsm.AllStates() {
+		c.of(stored{raw: []byte(s)})
+	}
+	return c
+}
+
+// of returns the code of the state s stands for.
+func (c *stateCodes) of(s stored) uint8 {
+	name := s.raw
+	if s.packed {
+		c.buf = s.appendTo(c.buf[:0])
+		name = c.buf
+	}
+	if code, ok := c.code[string(name)]; ok {
+		return code
+	}
+	if len(c.names) == 255 {
+		return 0
+	}
+	c.names = append(c.names, fsm.State(name))
+	c.code[string(name)] = uint8(len(c.names))
+	return uint8(len(c.names))
+}
+
+// terminal reports whether code (not 0) stands for a terminal state.
+func (c *stateCodes) terminal(code uint8) bool { return c.names[code-1].Terminal() }
+
 // verifyTxns checks every snapshot, unfinished and finished, against its
-// entries and the indexes.
-func (j *Journal) verifyTxns(t *tables, p *pos, m journalMeta, rep *Report) error {
+// entries and the indexes. A quick pass (sweepTxns) settles a sound
+// journal; when it finds anything amiss, the exact pass (verifyTxnsExact)
+// runs to find and name it.
+func (j *Journal) verifyTxns(t *tables, p *pos, m journalMeta, recs []entryRec, codes *stateCodes, rep *Report) error {
+	if j.sweepTxns(t, p, m, recs, codes, rep) {
+		return nil
+	}
+	rep.Txns = 0
+	return j.verifyTxnsExact(t, p, m, rep)
+}
+
+// keySum is an order-independent digest of a set of keys: how many, and
+// the sum of their hashes under a seed drawn for each Verify. Two different
+// sets of as many keys have the same sum with a chance of 2⁻⁶⁴.
+type keySum struct{ n, sum uint64 }
+
+func (s *keySum) add(seed maphash.Seed, key []byte) {
+	s.n++
+	s.sum += maphash.Bytes(seed, key)
+}
+
+// sweepTxns is the quick pass of verifyTxns: the checks of verifyTxnsExact
+// without a lookup per snapshot or per entry. Each snapshot is read in
+// place and its entries checked against what verifyChain kept of them;
+// each index is read once in order and its keys' digest compared with the
+// digest of the keys the snapshots imply. It reports whether everything
+// adds up, and sets rep.Txns if so.
+func (j *Journal) sweepTxns(t *tables, p *pos, m journalMeta, recs []entryRec, codes *stateCodes, rep *Report) bool {
+	s := &sweep{recs: recs, codes: codes, isNew: codes.of(stored{raw: []byte(fsm.StateNew)}), seed: maphash.MakeSeed()}
+	for _, live := range []bool{true, false} {
+		b, name := t.txns, "finished"
+		if live {
+			b, name = t.unfinished, "unfinished"
+		}
+		*p = pos{where: "reading the first " + name + " snapshot"}
+		next := "reading the " + name + " snapshot"
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			*p = pos{txn: string(k)}
+			// A snapshot stored both as unfinished and as finished is met
+			// first among the unfinished: only those need the lookup.
+			if !s.snapshot(p.txn, k, v, live) || live && t.txns.Get(k) != nil {
+				return false
+			}
+			*p = pos{where: next, after: p.txn}
+		}
+	}
+	if s.listed != rep.Entries || s.txns != m.txns {
+		return false
+	}
+	for _, x := range []struct {
+		name string
+		b    *bolt.Bucket
+		want keySum
+	}{{"creation-time", t.byCreated, s.created}, {"order", t.byOrder, s.orders}, {"receipt", t.byReceipt, s.receipts}} {
+		*p = pos{where: "reading the " + x.name + " index"}
+		if got, ok := sumKeys(x.b, s.seed); !ok || got != x.want {
+			return false
+		}
+	}
+	rep.Txns = s.txns
+	return true
+}
+
+// sweep is what sweepTxns gathers from the snapshots.
+type sweep struct {
+	recs  []entryRec // from verifyChain
+	codes *stateCodes
+	isNew uint8 // the code of fsm.StateNew
+	seed  maphash.Seed
+
+	listed, txns              uint64 // entries listed, snapshots
+	created, orders, receipts keySum // the index keys the snapshots imply
+
+	seqs    []uint64 // scratch for scanTxn
+	id, key []byte   // scratch
+}
+
+// snapshot checks the snapshot stored as value under key id in the
+// unfinished bucket (live) or the finished one, but for its presence in the
+// other bucket, and adds the index keys it implies to the digests.
+func (s *sweep) snapshot(id string, key, value []byte, live bool) bool {
+	f, ok := scanTxn(value, s.seqs)
+	if ok {
+		s.seqs = f.seqs
+	} else {
+		t, seqs, err := decodeTxn(value)
+		if err != nil {
+			return false
+		}
+		f = fieldsOf(t, seqs)
+	}
+	state := s.codes.of(f.state)
+	if !f.id.is(key) || state == 0 || s.codes.terminal(state) == live {
+		return false
+	}
+	s.id = appendStr(s.id[:0], id)
+	if !entriesAddUp(s.recs, s.id, f.seqs, s.isNew, state) {
+		return false
+	}
+	s.listed += uint64(len(f.seqs))
+	s.txns++
+	s.key = append(binary.BigEndian.AppendUint64(s.key[:0], f.created), key...)
+	s.created.add(s.seed, s.key)
+	if len(f.orderID.raw) > 0 {
+		s.key = appendPair(s.key[:0], f.orderID, key)
+		s.orders.add(s.seed, s.key)
+	}
+	if len(f.receiptNo.raw) > 0 {
+		s.key = appendPair(s.key[:0], f.receiptNo, key)
+		s.receipts.add(s.seed, s.key)
+	}
+	return true
+}
+
+// entriesAddUp reports whether the entries seqs are all stored under txn id
+// (appendStr's bytes) and run from state code from to state code to.
+func entriesAddUp(recs []entryRec, id []byte, seqs []uint64, from, to uint8) bool {
+	for _, seq := range seqs {
+		if seq == 0 || seq > uint64(len(recs)) {
+			return false
+		}
+		r := &recs[seq-1]
+		if r.from != from || r.to == 0 || !bytes.Equal(r.id, id) {
+			return false
+		}
+		from = r.to
+	}
+	return from == to
+}
+
+// appendPair appends pairKey's key for the value s stands for and id.
+func appendPair(b []byte, s stored, id []byte) []byte {
+	return append(append(s.appendTo(b), 0), id...)
+}
+
+// sumKeys digests b's keys; ok is false when b holds a nested bucket (an
+// index holds none, and Get finds no value under its key).
+func sumKeys(b *bolt.Bucket, seed maphash.Seed) (s keySum, ok bool) {
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v == nil {
+			return s, false
+		}
+		s.add(seed, k)
+	}
+	return s, true
+}
+
+// verifyTxnsExact is the exact pass of verifyTxns: each snapshot decoded
+// and checked in turn against its entries and the indexes by lookups, and
+// the first damage met reported.
+func (j *Journal) verifyTxnsExact(t *tables, p *pos, m journalMeta, rep *Report) error {
 	var listed, orders, receipts uint64
 	for _, live := range []bool{true, false} {
 		b, other, name := t.txns, t.unfinished, "finished"
