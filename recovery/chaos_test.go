@@ -3,6 +3,7 @@
 package recovery_test
 
 import (
+	"flag"
 	"fmt"
 	"math/rand"
 	"os"
@@ -16,28 +17,42 @@ import (
 	"github.com/wbpay/wbpay/sim"
 )
 
+// The soak's length and seed, by flag (go test -tags crashmatrix -run
+// TestChaosSoak ./recovery/ -chaos.duration 30m -chaos.seed N) or by
+// environment (WBPAY_CHAOS_DURATION, WBPAY_CHAOS_SEED); a flag wins.
+var (
+	chaosDuration = flag.Duration("chaos.duration", 0, "length of TestChaosSoak (default $WBPAY_CHAOS_DURATION, else 45s)")
+	chaosSeed     = flag.Int64("chaos.seed", 0, "seed of TestChaosSoak, to replay a run (default $WBPAY_CHAOS_SEED, else the clock)")
+)
+
 // TestChaosSoak runs random operations with random gateway faults against
 // one home, kills the engine at random moments, recovers after every step
-// and checks the invariants each time. WBPAY_CHAOS_SEED replays a run;
-// WBPAY_CHAOS_DURATION (default 45s) sets its length.
+// and checks the invariants each time. It runs for -chaos.duration (45 s by
+// default, the CI run); -chaos.seed replays a run.
 func TestChaosSoak(t *testing.T) {
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("WBPAY_CHAOS_SEED"); s != "" {
+	seed := *chaosSeed
+	if s := os.Getenv("WBPAY_CHAOS_SEED"); seed == 0 && s != "" {
 		v, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			t.Fatalf("WBPAY_CHAOS_SEED=%q: %v", s, err)
 		}
 		seed = v
 	}
-	duration := 45 * time.Second
-	if s := os.Getenv("WBPAY_CHAOS_DURATION"); s != "" {
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	duration := *chaosDuration
+	if s := os.Getenv("WBPAY_CHAOS_DURATION"); duration == 0 && s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
 			t.Fatalf("WBPAY_CHAOS_DURATION=%q: %v", s, err)
 		}
 		duration = d
 	}
-	fmt.Fprintf(os.Stdout, "chaos soak: seed %d (replay with WBPAY_CHAOS_SEED=%d)\n", seed, seed)
+	if duration <= 0 {
+		duration = 45 * time.Second
+	}
+	fmt.Fprintf(os.Stdout, "chaos soak: seed %d (replay with -chaos.seed %d)\n", seed, seed)
 	rng := rand.New(rand.NewSource(seed))
 	engineBinary(t)
 	dir := t.TempDir()
