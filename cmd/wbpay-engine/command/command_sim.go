@@ -71,7 +71,8 @@ after a restart) and every tombstone. FILE is loaded at start (created when
 missing) and rewritten atomically after every request that changed the
 history, before the answer is sent. A FILE that is not a store of this
 version is refused (exit 1) and never overwritten. Faults and their counts
-are not kept. One simulator per FILE.
+are not kept. One simulator per FILE. The whole file is rewritten each
+time, so it suits test histories (thousands of requests), not millions.
 
 Test classes (contract section 9): --class-pay 0 PAID, 1 WAITING then PAID
 after --approve-after, 2 PAID with every answer lost (only a reverse is
