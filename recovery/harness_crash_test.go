@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,7 +48,12 @@ func engineBinary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(dir, "wbpay-engine")
-		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		// go test puts its own GOROOT/bin first in the PATH of the tests.
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			buildErr = err
+			return
+		}
 		cmd := exec.Command(goBin, "build", "-tags", "crashpoints", "-o", binPath, "github.com/wbpay/wbpay/cmd/wbpay-engine")
 		cmd.Stderr = os.Stderr
 		buildErr = cmd.Run()
