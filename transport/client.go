@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -44,6 +45,7 @@ type Client struct {
 	waitMin      time.Duration
 	waitMax      time.Duration
 	ownTransport bool // true: our own *http.Transport, where httptrace proves "not sent"
+	proxy        func(*http.Request) (*url.URL, error) // the network transport's proxy rule (Reachable probes the proxy)
 	http         *retryablehttp.Client
 }
 
@@ -66,6 +68,7 @@ func New(opts Options) (*Client, error) {
 		waitMin:      o.RetryWaitMin,
 		waitMax:      o.RetryWaitMax,
 		ownTransport: o.RoundTripper == nil,
+		proxy:        http.ProxyFromEnvironment,
 	}
 	next := o.RoundTripper
 	if next == nil {
@@ -330,4 +333,36 @@ func checkPath(p string) error {
 		}
 	}
 	return nil
+}
+
+// Reachable reports whether the gateway (or the proxy the environment sets
+// for it) accepts a TCP connection within the timeout. It sends nothing:
+// recovery uses it to learn that an unreachable gateway is back before it
+// journals another attempt. With a RoundTripper (test mode) there is no
+// network to probe and it returns nil.
+func (c *Client) Reachable(ctx context.Context) error {
+	if !c.ownTransport {
+		return nil
+	}
+	u, err := url.Parse(c.base)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotSent, err)
+	}
+	req := &http.Request{Method: http.MethodPost, URL: u, Header: http.Header{}}
+	if p, err := c.proxy(req); err == nil && p != nil {
+		u = p
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if u.Scheme == "http" {
+			port = "80"
+		}
+	}
+	d := net.Dialer{Timeout: c.timeout}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrNotSent, u.Host, err)
+	}
+	return conn.Close()
 }
