@@ -19,8 +19,11 @@
 // On Open, every transaction the journal holds in a non-terminal state is
 // resumed in the background (package recovery): an unknown pay is confirmed
 // and, if still unknown, reversed; a refund is confirmed and resent with the
-// same requestId; nothing is ever resent with a new requestId. Until that
-// recovery has finished, request methods return L0004; WaitRecovered waits.
+// same requestId; nothing is ever resent with a new requestId. A gateway
+// that cannot be reached at all is no outcome: recovery keeps such a
+// transaction where it is, waits until the gateway accepts connections
+// again and goes on (WithRecoveryPatience bounds the wait). Until recovery
+// has finished, request methods return L0004; WaitRecovered waits.
 //
 // Errors are *Error values (Type, Code, SubCode, Message, Action) from the
 // wire contract's catalog (package paytree); use errors.As.

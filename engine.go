@@ -33,6 +33,7 @@ const JournalFile = "wbpay.journal"
 // the simulator's RoundTripper plugged in, for test mode.
 type gateway interface {
 	Send(ctx context.Context, path string, req paytree.Fields) transport.Result
+	Reachable(ctx context.Context) error
 	Close()
 }
 
@@ -49,6 +50,7 @@ type options struct {
 	roundTripper http.RoundTripper
 	lockTimeout  time.Duration
 	httpTimeout  time.Duration
+	patience     time.Duration
 	onComplete   func(Completion)
 	onError      func(Failure)
 }
@@ -82,6 +84,14 @@ func WithOnError(fn func(Failure)) Option { return func(o *options) { o.onError 
 // outside test mode) for integration tests against a loopback gateway.
 func WithHTTPTimeout(d time.Duration) Option { return func(o *options) { o.httpTimeout = d } }
 
+// WithRecoveryPatience bounds how long start-up recovery keeps waiting for
+// an unreachable gateway: after d, it stops, leaving the transactions it
+// could not reach the gateway for unfinished in the journal (the next Open
+// resumes them), and request methods are accepted again. By default (d = 0)
+// it waits until the gateway answers or the engine is closed; an
+// unreachable gateway never escalates a transaction.
+func WithRecoveryPatience(d time.Duration) Option { return func(o *options) { o.patience = d } }
+
 // Engine is the spec's WbCPSPay: one per home directory, safe for concurrent
 // use. Request methods return at once and report through the handlers; the
 // Sync variants wait for the whole sequence.
@@ -107,6 +117,7 @@ type Engine struct {
 	waiting    *run          // the pay waiting for PayConfirm, if any
 	recovered  chan struct{} // closed when start-up recovery has finished
 	recoveries []Recovery
+	patience   time.Duration // WithRecoveryPatience
 
 	events *dispatcher
 }
@@ -129,7 +140,7 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, newError(paytree.L0001, err.Error(), err)
 	}
-	e := &Engine{home: o.home, cfg: cfg, clock: o.clock, recovered: make(chan struct{})}
+	e := &Engine{home: o.home, cfg: cfg, clock: o.clock, recovered: make(chan struct{}), patience: o.patience}
 	ok := false
 	defer func() {
 		if !ok {

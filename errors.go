@@ -64,6 +64,13 @@ func (e *Error) withAction(a paytree.Action) *Error {
 	return &c
 }
 
+// withDetail returns a copy of e with detail added to its message.
+func (e *Error) withDetail(detail string) *Error {
+	c := *e
+	c.Message += ": " + detail
+	return &c
+}
+
 // gatewayError turns a gateway answer's error fields into an *Error.
 func gatewayError(code, sub, msg string) *Error {
 	e := newError(code, "", nil)

@@ -30,6 +30,7 @@ type harness struct {
 	gw    *testgw.Gateway
 	sim   *sim.Sim
 	eng   *wbpay.Engine
+	extra []wbpay.Option // more options for the next open
 
 	mu     sync.Mutex
 	events []wbpay.Event
@@ -82,10 +83,10 @@ func (h *harness) open(httpTimeout time.Duration) {
 	if httpTimeout == 0 {
 		httpTimeout = 2 * time.Second
 	}
-	eng, err := wbpay.Open(context.Background(), wbpay.WithHome(h.home), wbpay.WithClock(h.clock),
+	eng, err := wbpay.Open(context.Background(), append([]wbpay.Option{wbpay.WithHome(h.home), wbpay.WithClock(h.clock),
 		wbpay.WithRootCAs(h.rootCAs()), wbpay.WithHTTPTimeout(httpTimeout), wbpay.WithLogTee(zaptest.NewLogger(h.t).Core()),
 		wbpay.WithOnComplete(func(c wbpay.Completion) { h.record(wbpay.Event{Complete: &c}) }),
-		wbpay.WithOnError(func(f wbpay.Failure) { h.record(wbpay.Event{Failure: &f}) }))
+		wbpay.WithOnError(func(f wbpay.Failure) { h.record(wbpay.Event{Failure: &f}) })}, h.extra...)...)
 	require.NoError(h.t, err)
 	h.eng = eng
 	h.t.Cleanup(func() { _ = eng.Close() })

@@ -1,6 +1,9 @@
 package wbpay
 
 import (
+	"fmt"
+	"time"
+
 	"go.uber.org/zap"
 
 	"github.com/wbpay/wbpay/fsm"
@@ -17,11 +20,23 @@ type Recovery struct {
 	From          fsm.State // the state the journal held at start-up
 	Resume        string    // where the sequence resumed (recovery.Resume)
 	Result        *Result   // where it ended (State escalated: a person must act)
-	Err           *Error    // set when it could not be resumed at all
+	Err           *Error    // set when it could not be resumed at all, or the gateway was unreachable
+	// GatewayUnreachable: the gateway could not be reached (Err is N0001),
+	// so the transaction was left unfinished where the journal has it,
+	// neither escalated nor counted as an attempt; recovery resumes it when
+	// the gateway answers again (or at the next Open).
+	GatewayUnreachable bool
 }
 
-// Recovered returns the reports of start-up recovery, complete once
-// WaitRecovered has returned.
+// Recovery retries while the gateway is unreachable: the first wait, and the
+// longest (the waits double in between).
+const (
+	recoveryRetryMin = 2 * time.Second
+	recoveryRetryMax = time.Minute
+)
+
+// Recovered returns the reports of start-up recovery, one per transaction
+// (the latest attempt), complete once WaitRecovered has returned.
 func (e *Engine) Recovered() []Recovery {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -40,32 +55,100 @@ func (e *Engine) startRecovery() error {
 		close(e.recovered)
 		return nil
 	}
-	e.mu.Lock()
-	e.busy = "recovery"
-	e.mu.Unlock()
+	e.setRecovering(busyRecovery)
 	e.log.At(logging.Basic).Info("recovering unfinished transactions", zap.Int("count", len(txns)))
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		defer func() {
-			e.mu.Lock()
-			if e.busy == "recovery" {
-				e.busy = ""
-			}
-			e.mu.Unlock()
+			e.setRecovering("")
 			close(e.recovered)
 		}()
+		e.recoverAll(txns)
+	}()
+	return nil
+}
+
+// What busy says (in L0004) while recovery runs, and while it waits for an
+// unreachable gateway.
+const (
+	busyRecovery = "recovery of unfinished transactions"
+	busyWaiting  = "recovery of unfinished transactions (waiting for the gateway, which is unreachable)"
+)
+
+// setRecovering sets busy to what ("" = recovery is over) unless a request
+// holds the engine.
+func (e *Engine) setRecovering(what string) {
+	e.mu.Lock()
+	if e.owner == nil {
+		e.busy = what
+	}
+	e.mu.Unlock()
+}
+
+// recoverAll resumes txns one by one. Those that met an unreachable gateway
+// stay unfinished; recovery then waits (2 s, doubling up to a minute, on the
+// engine's clock), checks that the gateway accepts a connection before it
+// journals anything more, and resumes what is still unfinished, until
+// nothing is left, the engine closes, or the recovery patience has run out.
+func (e *Engine) recoverAll(txns []*journal.Txn) {
+	delay := recoveryRetryMin
+	var since time.Time // when the gateway was first found unreachable
+	for {
+		waiting := 0
 		for _, t := range txns {
 			if e.ctx.Err() != nil {
 				return
 			}
 			rep := e.resume(t)
-			e.mu.Lock()
-			e.recoveries = append(e.recoveries, rep)
-			e.mu.Unlock()
+			e.report(rep)
+			if rep.GatewayUnreachable {
+				waiting++
+			}
 		}
-	}()
-	return nil
+		if waiting == 0 {
+			return
+		}
+		if since.IsZero() {
+			since = e.clock.Now()
+		}
+		e.setRecovering(busyWaiting)
+		for reachable := false; !reachable; {
+			if p := e.patience; p > 0 && e.clock.Since(since) >= p {
+				e.log.At(logging.Error).Error("recovery stopped: the gateway stayed unreachable; the transactions are kept unfinished for the next start",
+					zap.Int("waiting", waiting), zap.Duration("waited", e.clock.Since(since)))
+				return
+			}
+			e.log.At(logging.Error).Error("gateway unreachable: recovery waits and retries (nothing is escalated for it)",
+				zap.Int("waiting", waiting), zap.Duration("retry-in", delay))
+			select {
+			case <-e.clock.After(delay):
+			case <-e.ctx.Done():
+				return
+			}
+			delay = min(2*delay, recoveryRetryMax)
+			reachable = e.gw.Reachable(e.ctx) == nil
+		}
+		e.setRecovering(busyRecovery)
+		var err error
+		if txns, err = recovery.Find(e.journal); err != nil {
+			e.log.At(logging.Error).Error("recovery stopped", zap.Error(err))
+			return
+		}
+	}
+}
+
+// report records rep, replacing an earlier attempt at the same transaction.
+func (e *Engine) report(rep Recovery) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range e.recoveries {
+		if e.recoveries[i].TransactionID == rep.TransactionID {
+			e.recoveries[i] = rep
+			return
+		}
+	}
+	e.recoveries = append(e.recoveries, rep)
 }
 
 // resume carries out the recovery plan of one transaction with the same
@@ -114,6 +197,12 @@ func (e *Engine) resume(t *journal.Txn) Recovery {
 		r.settleUnknown()
 	}
 	rep.Result = r.result()
+	if r.parked != nil {
+		rep.GatewayUnreachable = true
+		rep.Err = r.parked.withDetail(fmt.Sprintf("the gateway is unreachable: %s %s is kept in state %s and finished when the gateway answers again", t.Op, t.ID, r.txn.State))
+		e.log.At(logging.Error).Error("transaction waits for the gateway", zap.String("txn-id", t.ID), zap.String("state", string(r.txn.State)), zap.String("cause", r.parked.Error()))
+		return rep
+	}
 	e.log.At(logging.Basic).Info("transaction recovered", zap.String("txn-id", t.ID), zap.String("from", string(rep.From)), zap.String("to", string(rep.Result.State)))
 	return rep
 }

@@ -27,6 +27,7 @@ type run struct {
 	recovered bool
 
 	cause   *Error    // why the outcome became unknown (reported if undone)
+	parked  *Error    // recovery: the gateway was unreachable, the transaction waits for the next pass
 	events  []Event   // every event emitted, for the Result
 	confirm chan bool // PayConfirm while waiting
 	done    chan struct{}
@@ -536,7 +537,7 @@ func (r *run) confirmCharge() {
 			return
 		}
 		res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) { s.Confirms++ })
-		if !ok {
+		if !ok || r.unreachable(res) {
 			return
 		}
 		v, err := r.judgeConfirm(res)
@@ -597,6 +598,9 @@ func (r *run) reverseCharge() {
 		f := r.common(revID)
 		f[paytree.FTargetRequestID] = r.txn.ID
 		res := r.send(paytree.OpReverse, r.e.cfg.ApiPathReverse, f)
+		if r.unreachable(res) {
+			return
+		}
 		switch r.reverseVerdict(res, false) {
 		case vDone:
 			r.chargeReversed(res)
@@ -612,7 +616,7 @@ func (r *run) reverseCharge() {
 				return
 			}
 			cres, ok := r.confirmOnce(fsm.EvReverse, revID, func(s *journal.Step) { s.Confirms++ })
-			if !ok {
+			if !ok || r.unreachable(cres) {
 				return
 			}
 			switch r.reverseVerdict(cres, true) {
@@ -637,6 +641,22 @@ func (r *run) reverseCharge() {
 			return
 		}
 	}
+}
+
+// unreachable reports whether recovery should stop this transaction where
+// the journal has it because the gateway could not be reached (N0001: no
+// byte of res's request left the host, so nothing was learned and nothing
+// moved). Recovery then tries again when the gateway answers, instead of
+// counting the attempt towards an escalation. A live sequence, with the
+// cashier waiting, follows contract section 7 to its end instead.
+func (r *run) unreachable(res transport.Result) bool {
+	if !r.recovered || res.Outcome != transport.NotSent || res.Code != paytree.N0001 {
+		return false
+	}
+	if r.ctx.Err() == nil { // not merely the engine closing
+		r.parked = networkError(res)
+	}
+	return true
 }
 
 // reverseVerdict classifies an answer to a reverse (or to a confirm of it).
@@ -827,7 +847,7 @@ func (r *run) settleUnknown() {
 				return
 			}
 			res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) { s.Confirms++ })
-			if !ok {
+			if !ok || r.unreachable(res) {
 				return
 			}
 			v, err := r.judgeConfirm(res)
@@ -866,6 +886,9 @@ func (r *run) settleUnknown() {
 			return
 		}
 		res := r.send(r.txn.Op, r.mainPath(), r.mainFields(r.txn.ID))
+		if r.unreachable(res) {
+			return
+		}
 		v, err := r.judge(res)
 		entry := outcomeEntry(r.txn.Op, r.txn.ID, res, err)
 		switch v {

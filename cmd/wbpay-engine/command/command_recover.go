@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ import (
 func init() { verbs = append(verbs, newRecoverCommand) }
 
 func newRecoverCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "recover",
 		Short: "Finish every transaction a crash or power loss left unfinished",
 		Long: `recover opens the engine on the home, which resumes every transaction the
@@ -32,11 +33,21 @@ Run it at boot, after a power loss, before the POS starts (see
 docs/recovery.md for a systemd unit). Opening the engine from the POS does the
 same, but recover tells an operator what happened.
 
+When the gateway cannot be reached (no connection at all: nothing of the
+request left this host), nothing is escalated or counted as an attempt: the
+transaction stays where the journal has it, and recover waits (2 s, doubling
+up to a minute) until the gateway accepts connections again, for at most
+--gateway-wait. What still waits then is listed; run recover again once the
+network is back, or let the POS open the engine, which goes on retrying.
+
 Exit code 0 when nothing needs a person (also when there was nothing to do),
-4 when any transaction is escalated (call CPS), 1 when the engine cannot be
-opened (configuration, keys, journal locked or damaged).`,
+4 when any transaction is escalated (call CPS) or still waits for the
+gateway after --gateway-wait (its outcome is unknown: check the network), 1
+when the engine cannot be opened (configuration, keys, journal locked or
+damaged).`,
 		Example: `  wbpay-engine recover --home /var/lib/wbpay
-  wbpay-engine recover --home /var/lib/wbpay -o json`,
+  wbpay-engine recover --home /var/lib/wbpay -o json
+  wbpay-engine recover --home /var/lib/wbpay --gateway-wait 10m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			recs, err := g.recoverAll(cmd, nil)
@@ -52,6 +63,8 @@ opened (configuration, keys, journal locked or damaged).`,
 			return nil
 		},
 	}
+	cmd.Flags().DurationVar(&g.gatewayWait, "gateway-wait", 2*time.Minute, "how long to wait for an unreachable gateway before giving up (the transactions stay unfinished)")
+	return cmd
 }
 
 // recoverAll opens the engine, runs during with it while start-up recovery
@@ -95,23 +108,25 @@ func (g *globals) recoverAll(cmd *cobra.Command, during func(ctx context.Context
 
 // recoveryJSON is one recovered transaction in -o json output.
 type recoveryJSON struct {
-	TransactionID string      `json:"transactionId"`
-	Operation     string      `json:"operation"`
-	From          string      `json:"from"`
-	To            string      `json:"to"`
-	Resume        string      `json:"resume,omitempty"`
-	OrderID       string      `json:"orderId"`
-	TransStatus   string      `json:"transStatus"`
-	Amount        int64       `json:"amount"`
-	PayType       string      `json:"payType"`
-	NeedsPerson   bool        `json:"needsPerson"`
-	Events        []eventJSON `json:"events"`
-	Error         *errorJSON  `json:"error,omitempty"`
+	TransactionID string `json:"transactionId"`
+	Operation     string `json:"operation"`
+	From          string `json:"from"`
+	To            string `json:"to"`
+	Resume        string `json:"resume,omitempty"`
+	OrderID       string `json:"orderId"`
+	TransStatus   string `json:"transStatus"`
+	Amount        int64  `json:"amount"`
+	PayType       string `json:"payType"`
+	NeedsPerson   bool   `json:"needsPerson"`
+	// GatewayUnreachable: kept unfinished until the gateway answers again.
+	GatewayUnreachable bool        `json:"gatewayUnreachable"`
+	Events             []eventJSON `json:"events"`
+	Error              *errorJSON  `json:"error,omitempty"`
 }
 
 func toRecoveryJSON(r wbpay.Recovery) recoveryJSON {
 	out := recoveryJSON{TransactionID: r.TransactionID, Operation: r.Operation.String(), From: string(r.From),
-		Resume: r.Resume, NeedsPerson: needsPerson(r), Events: []eventJSON{}}
+		Resume: r.Resume, NeedsPerson: needsPerson(r), GatewayUnreachable: r.GatewayUnreachable, Events: []eventJSON{}}
 	if res := r.Result; res != nil {
 		j := toResultJSON(res)
 		out.To, out.OrderID, out.TransStatus, out.Amount, out.PayType, out.Events = j.State, j.OrderID, j.TransStatus, j.Amount, j.PayType, j.Events
@@ -125,12 +140,17 @@ func toRecoveryJSON(r wbpay.Recovery) recoveryJSON {
 }
 
 // needsPerson reports whether a recovered transaction is escalated, still
-// unfinished or could not be resumed at all.
+// unfinished or could not be resumed at all. One that waits for an
+// unreachable gateway does not: it is finished once the network is back.
 func needsPerson(r wbpay.Recovery) bool {
+	if r.GatewayUnreachable {
+		return false
+	}
 	return r.Err != nil || r.Result == nil || r.Result.State == fsm.StateEscalated || !r.Result.State.Terminal()
 }
 
-// recoveryExit is 4 when any transaction needs a person; with strict (the
+// recoveryExit is 4 when any transaction needs a person or waits for an
+// unreachable gateway (its outcome is still unknown); with strict (the
 // confirm verb) a transaction refused or undone gives 3.
 func recoveryExit(recs []wbpay.Recovery, strict bool) int {
 	code := ExitOK
@@ -138,6 +158,8 @@ func recoveryExit(recs []wbpay.Recovery, strict bool) int {
 		c := ExitOK
 		switch {
 		case needsPerson(r):
+			c = ExitEscalate
+		case r.GatewayUnreachable:
 			c = ExitEscalate
 		case strict:
 			c = exitForResult(r.Result)
@@ -165,7 +187,7 @@ func (g *globals) printRecoveries(recs []wbpay.Recovery) error {
 		return nil
 	}
 	fmt.Fprintf(w, "Recovered %d unfinished transaction(s):\n", len(recs))
-	people := 0
+	people, waiting := 0, 0
 	for _, r := range recs {
 		fmt.Fprintln(w)
 		to := "(not resumed)"
@@ -192,12 +214,19 @@ func (g *globals) printRecoveries(recs []wbpay.Recovery) error {
 		if needsPerson(r) {
 			people++
 		}
+		if r.GatewayUnreachable {
+			waiting++
+		}
 	}
 	fmt.Fprintln(w)
-	if people == 0 {
-		fmt.Fprintln(w, "Nothing needs a person.")
-	} else {
+	if waiting > 0 {
+		fmt.Fprintf(w, "%d transaction(s) WAIT FOR THE GATEWAY, which could not be reached: nothing was escalated or sent twice; check the network, then run `wbpay-engine recover` again (an engine the POS opens also keeps retrying).\n", waiting)
+	}
+	switch {
+	case people > 0:
 		fmt.Fprintf(w, "%d transaction(s) NEED A PERSON: call CPS with the transaction id (see `wbpay-engine show ID`).\n", people)
+	case waiting == 0:
+		fmt.Fprintln(w, "Nothing needs a person.")
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package command
 
 import (
 	"encoding/json"
+	"net"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/paytree"
 	"github.com/wbpay/wbpay/sim"
 )
@@ -137,4 +139,47 @@ func TestRequestVerbsRecoverFirst(t *testing.T) {
 	left, err := e.unfinished()
 	require.NoError(t, err)
 	assert.Empty(t, left)
+}
+
+// TestRecoverWaitsForTheGateway: with the gateway unreachable, recover
+// escalates nothing, lists the pay as waiting for the gateway and exits 4
+// (outcome unknown) once --gateway-wait has passed; with the network back it finishes it.
+func TestRecoverWaitsForTheGateway(t *testing.T) {
+	e := newHTTPS(t, nil, nil)
+	id := e.crashedPay(1300)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := ln.Addr().String() // nothing listens there once closed: connection refused
+	require.NoError(t, ln.Close())
+	conf := testgw.LiveConf(e.srv.URL)
+	conf["ServerURL"] = "https://" + closed
+	e.writeConf(conf)
+
+	r := e.run("recover", "--gateway-wait", "3m", "-o", "json")
+	assert.Equal(t, ExitEscalate, r.code, "stderr: %s", r.stderr)
+	var out []recoveryJSON
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
+	require.Len(t, out, 1)
+	assert.Equal(t, id, out[0].TransactionID)
+	assert.True(t, out[0].GatewayUnreachable)
+	assert.False(t, out[0].NeedsPerson, "an unreachable gateway is not a case for CPS")
+	assert.NotEqual(t, "escalated", out[0].To)
+	require.NotNil(t, out[0].Error)
+	assert.Equal(t, paytree.N0001, out[0].Error.Code)
+
+	r = e.run("recover", "--gateway-wait", "1m")
+	assert.Equal(t, ExitEscalate, r.code)
+	assert.Contains(t, r.stdout, "1 transaction(s) WAIT FOR THE GATEWAY")
+	assert.NotContains(t, r.stdout, "NEED A PERSON")
+	left, err := e.unfinished()
+	require.NoError(t, err)
+	assert.Equal(t, []string{id}, left, "kept unfinished")
+
+	e.writeConf(testgw.LiveConf(e.srv.URL))
+	r = e.run("recover")
+	assert.Equal(t, ExitOK, r.code, "stdout: %s", r.stdout)
+	assert.Contains(t, r.stdout, "-> paid")
+	o, ok := e.sim.Ledger().OrderByRequestID(id)
+	require.True(t, ok)
+	assert.Equal(t, int64(1300), o.MoneyHeld())
 }

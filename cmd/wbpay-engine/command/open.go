@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -58,6 +59,11 @@ func stderrCore(g *globals) zapcore.Core {
 
 // openEngine opens the engine on the home with the global flags. Its error
 // carries exit code 1 (library or configuration error).
+// defaultGatewayWait is how long a request verb lets start-up recovery wait
+// for an unreachable gateway before it goes on (the transactions stay
+// unfinished for the next start); recover has its own --gateway-wait.
+const defaultGatewayWait = 30 * time.Second
+
 func (g *globals) openEngine(ctx context.Context) (*wbpay.Engine, error) {
 	if err := g.checkHome(); err != nil {
 		return nil, err
@@ -76,6 +82,11 @@ func (g *globals) openEngine(ctx context.Context) (*wbpay.Engine, error) {
 	if g.verbose {
 		opts = append(opts, wbpay.WithLogTee(stderrCore(g)))
 	}
+	wait := g.gatewayWait
+	if wait <= 0 {
+		wait = defaultGatewayWait
+	}
+	opts = append(opts, wbpay.WithRecoveryPatience(wait))
 	opts = append(opts, g.engineOpts...)
 	eng, err := wbpay.Open(ctx, opts...)
 	if err != nil {

@@ -88,6 +88,9 @@ func (g *globals) awaitRecovery(ctx context.Context, eng *wbpay.Engine) error {
 		if r.Result != nil {
 			to = string(r.Result.State)
 		}
+		if r.GatewayUnreachable {
+			to += " (kept: the gateway is unreachable)"
+		}
 		fmt.Fprintf(g.stderr, "  %s %s: %s -> %s\n", r.Operation, r.TransactionID, r.From, to)
 		if r.Result != nil && r.Result.State == fsm.StateEscalated {
 			fmt.Fprintln(g.stderr, "    NEEDS A PERSON: call CPS (see `wbpay-engine show "+r.TransactionID+"`)")

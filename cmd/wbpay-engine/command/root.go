@@ -73,6 +73,7 @@ type globals struct {
 	output      string
 	gatewayCA   string
 	httpTimeout time.Duration // hidden --http-timeout: wbpay.WithHTTPTimeout (demo, tests)
+	gatewayWait time.Duration // recover --gateway-wait; 0: defaultGatewayWait
 	verbose     bool
 
 	stdin  io.Reader
