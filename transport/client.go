@@ -44,7 +44,7 @@ type Client struct {
 	clock        clockwork.Clock
 	waitMin      time.Duration
 	waitMax      time.Duration
-	ownTransport bool // true: our own *http.Transport, where httptrace proves "not sent"
+	ownTransport bool                                  // true: our own *http.Transport, where httptrace proves "not sent"
 	proxy        func(*http.Request) (*url.URL, error) // the network transport's proxy rule (Reachable probes the proxy)
 	http         *retryablehttp.Client
 }
