@@ -775,7 +775,7 @@ func (r *run) approvalWait() {
 			explicit = true
 		}
 		res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) {})
-		if !ok {
+		if !ok || r.unreachable(res) {
 			return
 		}
 		v, err := r.judgeConfirm(res)

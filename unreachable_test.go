@@ -2,10 +2,7 @@ package wbpay_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,73 +16,14 @@ import (
 	"github.com/wbpay/wbpay/sim"
 )
 
-// relay is the network between the engine and the gateway: a TCP relay on
-// a fixed loopback address that can be cut (nothing listens: connection
-// refused) and restored.
-type relay struct {
-	t      *testing.T
-	addr   string // host:port the engine's ServerURL names
-	target string // the gateway's host:port
-
-	mu sync.Mutex
-	ln net.Listener
-	wg sync.WaitGroup
-}
-
-func newRelay(t *testing.T, gatewayURL string) *relay {
+// newRelay puts a cuttable network between the engine and the gateway.
+func newRelay(t *testing.T, gatewayURL string) *testgw.Relay {
 	u, err := url.Parse(gatewayURL)
 	require.NoError(t, err)
-	r := &relay{t: t, target: u.Host}
-	r.up()
-	r.addr = r.ln.Addr().String()
-	t.Cleanup(r.down)
+	r, err := testgw.NewRelay(u.Host)
+	require.NoError(t, err)
+	t.Cleanup(r.Down)
 	return r
-}
-
-// up starts relaying on r.addr (a free port the first time).
-func (r *relay) up() {
-	addr := r.addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	require.NoError(r.t, err)
-	r.mu.Lock()
-	r.ln = ln
-	r.mu.Unlock()
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			r.wg.Add(1)
-			go func() {
-				defer r.wg.Done()
-				defer c.Close()
-				g, err := net.Dial("tcp", r.target)
-				if err != nil {
-					return
-				}
-				defer g.Close()
-				go func() { _, _ = io.Copy(g, c); _ = g.Close() }()
-				_, _ = io.Copy(c, g)
-			}()
-		}
-	}()
-}
-
-// down cuts the network: the listener closes, so a connect is refused.
-func (r *relay) down() {
-	r.mu.Lock()
-	ln := r.ln
-	r.ln = nil
-	r.mu.Unlock()
-	if ln != nil {
-		_ = ln.Close()
-	}
 }
 
 // TestRecoveryWaitsForUnreachableGateway: the power fails in the middle of a
@@ -97,7 +35,7 @@ func TestRecoveryWaitsForUnreachableGateway(t *testing.T) {
 	h := newHarness(t, harnessOpt{faults: []sim.Fault{{Kind: sim.FaultHold, Op: paytree.OpPay, Count: 1}}})
 	net := newRelay(t, h.gw.URL())
 	require.NoError(t, h.eng.Close())
-	writeConf(t, h.home, testgw.Merge(baseConf("https://"+net.addr), nil))
+	writeConf(t, h.home, testgw.Merge(baseConf("https://"+net.Addr), nil))
 	h.open(0)
 
 	// The gateway takes the pay and holds its answer; the power fails.
@@ -112,7 +50,7 @@ func TestRecoveryWaitsForUnreachableGateway(t *testing.T) {
 	}, 20*time.Second, 5*time.Millisecond)
 	require.NoError(t, h.eng.Close())
 	require.False(t, h.txn2(id).State.Terminal())
-	net.down()
+	net.Down()
 
 	h.events = nil
 	h.open(0)
@@ -139,7 +77,7 @@ func TestRecoveryWaitsForUnreachableGateway(t *testing.T) {
 	assert.False(t, h.txn(id).State.Terminal())
 	assert.Len(t, h.sim.Ledger().Requests, 1, "only the pay reached the gateway")
 
-	net.up()
+	require.NoError(t, net.Up())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, h.eng.WaitRecovered(ctx))
@@ -169,7 +107,7 @@ func TestRecoveryPatience(t *testing.T) {
 	require.NoError(t, err)
 	net := newRelay(t, h.gw.URL())
 	require.NoError(t, h.eng.Close())
-	writeConf(t, h.home, testgw.Merge(baseConf("https://"+net.addr), nil))
+	writeConf(t, h.home, testgw.Merge(baseConf("https://"+net.Addr), nil))
 	h.open(0)
 
 	// A refund the gateway processes; its answer is held; the power fails.
@@ -184,7 +122,7 @@ func TestRecoveryPatience(t *testing.T) {
 		return id != ""
 	}, 20*time.Second, 5*time.Millisecond)
 	require.NoError(t, h.eng.Close())
-	net.down()
+	net.Down()
 
 	h.extra = []wbpay.Option{wbpay.WithRecoveryPatience(3 * time.Minute)}
 	h.open(0)
@@ -201,7 +139,7 @@ func TestRecoveryPatience(t *testing.T) {
 	require.NoError(t, err, "the engine takes requests again (this one cannot reach the gateway either)")
 	require.NoError(t, h.eng.Close())
 
-	net.up()
+	require.NoError(t, net.Up())
 	h.extra = nil
 	h.open(0)
 	require.NoError(t, h.eng.WaitRecovered(ctx))
@@ -211,4 +149,39 @@ func TestRecoveryPatience(t *testing.T) {
 	assert.Equal(t, fsm.StateRefunded, reps[0].Result.State)
 	assert.Equal(t, id, reps[0].TransactionID)
 	heldBy(2000)(t, h.sim.Ledger(), paid)
+}
+
+// TestRecoveryOfWaitingPayWaitsForGateway: a pay waiting for the customer's
+// approval when the POS went away is polled by recovery; with the network
+// down it is kept as it is (not polled into its deadline and reversed), and
+// once the network is back the approval is found.
+func TestRecoveryOfWaitingPayWaitsForGateway(t *testing.T) {
+	h := newHarness(t, harnessOpt{conf: map[string]string{"PayConfirmPollingMode": "no", "PayConfirmPollingTimeout": "600"}})
+	net := newRelay(t, h.gw.URL())
+	require.NoError(t, h.eng.Close())
+	writeConf(t, h.home, testgw.Merge(baseConf("https://"+net.Addr), map[string]string{"PayConfirmPollingMode": "no", "PayConfirmPollingTimeout": "600"}))
+	h.open(0)
+	require.NoError(t, h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 700, UserCode: classCode(1)}))
+	first := h.waitEvents(1)
+	require.Equal(t, "complete:WAITING", describe(first))
+	id := first[0].Complete.TransactionID
+	require.NoError(t, h.eng.Close())
+	net.Down()
+
+	h.events = nil
+	h.open(0)
+	require.Eventually(t, func() bool {
+		reps := h.eng.Recovered()
+		return len(reps) == 1 && reps[0].GatewayUnreachable
+	}, 20*time.Second, 5*time.Millisecond)
+	assert.False(t, h.txn(id).State.Terminal())
+
+	require.NoError(t, net.Up())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, h.eng.WaitRecovered(ctx))
+	reps := h.eng.Recovered()
+	require.Len(t, reps, 1)
+	assert.Equal(t, fsm.StatePaid, reps[0].Result.State, "the customer had approved")
+	heldBy(700)(t, h.sim.Ledger(), &wbpay.Result{TransactionID: id})
 }

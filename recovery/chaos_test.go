@@ -6,13 +6,19 @@ import (
 	"flag"
 	"fmt"
 	"math/rand"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/wbpay/wbpay"
+	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/internal/testgw"
+	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 	"github.com/wbpay/wbpay/sim"
 )
@@ -58,14 +64,24 @@ func TestChaosSoak(t *testing.T) {
 	dir := t.TempDir()
 	g := newGateway(t, dir, nil, seed)
 	defer g.Close()
-	home := newHome(t, dir, g)
+	// The engine reaches the gateway through a relay the soak cuts at times.
+	u, err := url.Parse(g.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	network, err := testgw.NewRelay(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer network.Down()
+	home := newHomeAt(t, dir, "https://"+network.Addr)
 
 	kinds := []sim.FaultKind{sim.FaultLost, sim.FaultHold, sim.FaultDelayBefore, sim.FaultDelayAfter,
 		sim.Fault500Before, sim.Fault500After, sim.FaultBadSign, sim.FaultE9001, sim.FaultE9002,
 		sim.FaultExtraField, sim.FaultProcessing} // every kind of contract section 10
 	ops := []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse, paytree.OpDeposit, paytree.OpConfirm, 0}
 	var orders []string
-	steps, kills, violations, escalated := 0, 0, 0, 0
+	steps, kills, violations, escalated, cuts, waited := 0, 0, 0, 0, 0, 0
 	deadline := time.Now().Add(duration)
 	for time.Now().Before(deadline) {
 		steps++
@@ -102,9 +118,20 @@ func TestChaosSoak(t *testing.T) {
 		if rng.Intn(5) < 3 { // most steps die somewhere between start-up and the answer
 			killAfter = time.Duration(1+rng.Intn(60)) * time.Millisecond
 		}
+		cut := rng.Intn(8) == 0 // the network is down when the engine restarts
 		res := runChild(t, home, g, "", "", killAfter, args...)
 		if res.killed {
 			kills++
+		}
+		if cut {
+			cuts++
+			v, w := recoverOffline(t, home, g, network)
+			waited += w
+			for _, msg := range v {
+				violations++
+				fmt.Fprintf(os.Stdout, "chaos soak: violation at seed %d step %d (%v, network down, killed %v): %s\n", seed, steps, args, res.killed, msg)
+				t.Errorf("seed %d step %d (%v, network down): %s", seed, steps, args, msg)
+			}
 		}
 		// Recovery faces the same faults, at a lower rate.
 		for i := range faults {
@@ -127,7 +154,7 @@ func TestChaosSoak(t *testing.T) {
 		}
 		orders = ordersOf(g.Sim.Ledger())
 	}
-	fmt.Fprintf(os.Stdout, "chaos soak: seed %d, %d steps, %d kills, %d escalated, %d invariant violations\n", seed, steps, kills, escalated, violations)
+	fmt.Fprintf(os.Stdout, "chaos soak: seed %d, %d steps, %d kills, %d network cuts (%d transactions waited for the gateway), %d escalated, %d invariant violations\n", seed, steps, kills, cuts, waited, escalated, violations)
 	assert.Zero(t, violations)
 }
 
@@ -143,6 +170,51 @@ func keepHome(t *testing.T, home string, seed int64) {
 		return
 	}
 	fmt.Fprintf(os.Stdout, "chaos soak: the home is kept for audit in %s\n", dst)
+}
+
+// recoverOffline runs recovery with the network cut, for a second at most,
+// and returns what it did wrong: with no gateway to ask, every unfinished
+// transaction must stay unfinished and be reported as waiting for the
+// gateway, and none may be escalated.
+func recoverOffline(t *testing.T, home string, g *gateway, network *testgw.Relay) (violations []string, waited int) {
+	network.Down()
+	defer func() {
+		if err := network.Up(); err != nil {
+			t.Fatalf("restore the network: %v", err)
+		}
+	}()
+	before := escalatedIn(t, home)
+	for _, r := range recoverHomeWithin(t, home, g, time.Second) {
+		if r.GatewayUnreachable {
+			waited++
+		}
+		switch {
+		case !r.GatewayUnreachable:
+			violations = append(violations, fmt.Sprintf("%s %s was resumed without a gateway and not reported as waiting for it (%+v)", r.Operation, r.TransactionID, r.Result))
+		case r.Result == nil || r.Result.State.Terminal():
+			violations = append(violations, fmt.Sprintf("%s %s ended without a gateway: %+v", r.Operation, r.TransactionID, r.Result))
+		case r.Err == nil || r.Err.Code != paytree.N0001:
+			violations = append(violations, fmt.Sprintf("%s %s waits for the gateway but reports %v", r.Operation, r.TransactionID, r.Err))
+		}
+	}
+	if after := escalatedIn(t, home); after != before {
+		violations = append(violations, fmt.Sprintf("%d transactions escalated while the gateway was unreachable", after-before))
+	}
+	return violations, waited
+}
+
+// escalatedIn counts the escalated transactions of home's journal.
+func escalatedIn(t *testing.T, home string) int {
+	j, err := journal.Open(filepath.Join(home, wbpay.JournalFile), journal.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("open the journal: %v", err)
+	}
+	defer j.Close()
+	txns, err := j.List(journal.Query{State: fsm.StateEscalated})
+	if err != nil {
+		t.Fatalf("list escalated: %v", err)
+	}
+	return len(txns)
 }
 
 // ordersOf lists the pay orders the gateway holds money for.

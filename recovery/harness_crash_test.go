@@ -77,10 +77,16 @@ func newGateway(t testing.TB, dir string, faults []sim.Fault, seed int64) *gatew
 // confirms, and quick polling, so a crash run takes a fraction of a second.
 func newHome(t testing.TB, dir string, g *gateway) string {
 	t.Helper()
+	return newHomeAt(t, dir, g.URL())
+}
+
+// newHomeAt is newHome with the gateway at serverURL (a relay to it).
+func newHomeAt(t testing.TB, dir, serverURL string) string {
+	t.Helper()
 	home := filepath.Join(dir, "home")
 	require.NoError(t, os.MkdirAll(home, 0o755))
 	require.NoError(t, testgw.WriteKeys(home))
-	require.NoError(t, testgw.WriteConf(home, testgw.Merge(testgw.LiveConf(g.URL()), map[string]string{
+	require.NoError(t, testgw.WriteConf(home, testgw.Merge(testgw.LiveConf(serverURL), map[string]string{
 		"HttpTimeout":               "15",
 		"RequestConfirmInterval":    "0",
 		"PayConfirmPollingMode":     "yes",
@@ -149,11 +155,19 @@ func orderOf(t testing.TB, out []byte) string {
 // transaction), waits for the recovery, and closes it.
 func recoverHome(t testing.TB, home string, g *gateway) []wbpay.Recovery {
 	t.Helper()
+	return recoverHomeWithin(t, home, g, 0)
+}
+
+// recoverHomeWithin is recoverHome with a recovery patience for an
+// unreachable gateway (0: none, wait until it answers).
+func recoverHomeWithin(t testing.TB, home string, g *gateway, patience time.Duration) []wbpay.Recovery {
+	t.Helper()
 	var eng *wbpay.Engine
 	var err error
 	// The killed child's lock is released by the kernel; retry briefly.
 	for i := 0; i < 100; i++ {
-		eng, err = wbpay.Open(context.Background(), wbpay.WithHome(home), wbpay.WithRootCAs(g.Pool), wbpay.WithHTTPTimeout(2*time.Second))
+		eng, err = wbpay.Open(context.Background(), wbpay.WithHome(home), wbpay.WithRootCAs(g.Pool), wbpay.WithHTTPTimeout(2*time.Second),
+			wbpay.WithRecoveryPatience(patience))
 		if err == nil || !strings.Contains(err.Error(), "L0006") {
 			break
 		}
