@@ -83,6 +83,19 @@ func (d *damaged) write(t *testing.T, damage func(b []byte) []byte) string {
 	return path
 }
 
+// edited writes a copy of the journal with edit applied through bbolt (the
+// pages stay valid: only the journal's own checks can tell) and returns its
+// path and bytes.
+func (d *damaged) edited(t *testing.T, edit func(*bolt.Tx) error) (string, []byte) {
+	t.Helper()
+	path := d.write(t, func(b []byte) []byte { return b })
+	db, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(edit))
+	require.NoError(t, db.Close())
+	return path, fileBytes(t, path)
+}
+
 // openAndVerify opens path and verifies it; the error of whichever fails.
 func openAndVerify(t *testing.T, path string) error {
 	t.Helper()
@@ -317,12 +330,7 @@ func TestInconsistentContent(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := d.write(t, func(b []byte) []byte { return b })
-			db, err := bolt.Open(path, 0o600, nil)
-			require.NoError(t, err)
-			require.NoError(t, db.Update(tc.edit))
-			require.NoError(t, db.Close())
-			before := fileBytes(t, path)
+			path, before := d.edited(t, tc.edit)
 
 			j, err := Open(path, Options{})
 			if !tc.atOpen {

@@ -108,12 +108,7 @@ func TestVerifyQuickPassDefers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := d.write(t, func(b []byte) []byte { return b })
-			db, err := bolt.Open(path, 0o600, nil)
-			require.NoError(t, err)
-			require.NoError(t, db.Update(tc.edit))
-			require.NoError(t, db.Close())
-			before := fileBytes(t, path)
+			path, before := d.edited(t, tc.edit)
 			for _, ro := range []bool{false, true} {
 				j, err := Open(path, Options{ReadOnly: ro})
 				require.NoError(t, err)
