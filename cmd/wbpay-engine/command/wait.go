@@ -165,7 +165,8 @@ func (a *approval) prompt(ctx context.Context, deadline time.Time) {
 			}
 		case s, ok := <-lines:
 			if !ok {
-				fmt.Fprintln(a.g.stderr, "\n(no more input: asking the gateway at the configured interval)")
+				fmt.Fprintf(a.g.stderr, "\n(no more input) waiting for the customer to approve on their phone: asking the gateway every %s, giving up in %s\n",
+					cfg.PayConfirmPollingInterval, a.left(deadline))
 				a.poll(ctx, 0, cfg.PayConfirmPollingInterval)
 				return
 			}
