@@ -118,6 +118,9 @@ type Engine struct {
 	recovered  chan struct{} // closed when start-up recovery has finished
 	recoveries []Recovery
 	patience   time.Duration // WithRecoveryPatience
+	// unreachableSince: when recovery found the gateway unreachable, while
+	// it waits for it (zero otherwise).
+	unreachableSince time.Time
 
 	events *dispatcher
 }

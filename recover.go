@@ -62,6 +62,7 @@ func (e *Engine) startRecovery() error {
 		defer e.wg.Done()
 		defer func() {
 			e.setRecovering("")
+			e.setUnreachableSince(time.Time{})
 			close(e.recovered)
 		}()
 		e.recoverAll(txns)
@@ -113,6 +114,7 @@ func (e *Engine) recoverAll(txns []*journal.Txn) {
 			since = e.clock.Now()
 		}
 		e.setRecovering(busyWaiting)
+		e.setUnreachableSince(since)
 		for reachable := false; !reachable; {
 			if p := e.patience; p > 0 && e.clock.Since(since) >= p {
 				e.log.At(logging.Error).Error("recovery stopped: the gateway stayed unreachable; the transactions are kept unfinished for the next start",
@@ -130,12 +132,27 @@ func (e *Engine) recoverAll(txns []*journal.Txn) {
 			reachable = e.gw.Reachable(e.ctx) == nil
 		}
 		e.setRecovering(busyRecovery)
+		e.setUnreachableSince(time.Time{})
 		var err error
 		if txns, err = recovery.Find(e.journal); err != nil {
 			e.log.At(logging.Error).Error("recovery stopped", zap.Error(err))
 			return
 		}
 	}
+}
+
+// GatewayUnreachableSince reports whether start-up recovery is waiting for
+// an unreachable gateway now, and since when.
+func (e *Engine) GatewayUnreachableSince() (time.Time, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.unreachableSince, !e.unreachableSince.IsZero()
+}
+
+func (e *Engine) setUnreachableSince(t time.Time) {
+	e.mu.Lock()
+	e.unreachableSince = t
+	e.mu.Unlock()
 }
 
 // report records rep, replacing an earlier attempt at the same transaction.

@@ -75,6 +75,8 @@ func TestRecoveryWaitsForUnreachableGateway(t *testing.T) {
 		return err != nil && strings.Contains(err.Error(), "unreachable")
 	}, 20*time.Second, 5*time.Millisecond, "L0004 naming the unreachable gateway")
 	assert.Equal(t, paytree.L0004, code(err))
+	_, down := h.eng.GatewayUnreachableSince()
+	assert.True(t, down)
 	// Retries while the network is down journal nothing: the probe finds it
 	// down first.
 	before := h.txn(id)
@@ -87,6 +89,8 @@ func TestRecoveryWaitsForUnreachableGateway(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, h.eng.WaitRecovered(ctx))
+	_, down = h.eng.GatewayUnreachableSince()
+	assert.False(t, down)
 	reps := h.eng.Recovered()
 	require.Len(t, reps, 1, "one report per transaction, the latest attempt")
 	assert.False(t, reps[0].GatewayUnreachable)

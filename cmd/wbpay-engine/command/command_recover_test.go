@@ -167,8 +167,9 @@ func TestRecoverWaitsForTheGateway(t *testing.T) {
 	require.NotNil(t, out[0].Error)
 	assert.Equal(t, paytree.N0001, out[0].Error.Code)
 
-	r = e.run("recover", "--gateway-wait", "1m")
+	r = e.runWith(runOpts{tty: true}, "recover", "--gateway-wait", "1m")
 	assert.Equal(t, ExitEscalate, r.code)
+	assert.Contains(t, r.stderr, "the gateway cannot be reached", "said while it waits, on a terminal")
 	assert.Contains(t, r.stdout, "1 transaction(s) WAIT FOR THE GATEWAY")
 	assert.NotContains(t, r.stdout, "NEED A PERSON")
 	left, err := e.unfinished()

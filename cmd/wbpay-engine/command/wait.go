@@ -234,6 +234,7 @@ func (g *globals) startProgress(ctx context.Context, eng *wbpay.Engine) *progres
 		tick := g.clk().NewTicker(200 * time.Millisecond)
 		defer tick.Stop()
 		seen := map[string]fsm.State{}
+		down := false // recovery waits for an unreachable gateway
 		for {
 			select {
 			case <-p.quit:
@@ -241,6 +242,15 @@ func (g *globals) startProgress(ctx context.Context, eng *wbpay.Engine) *progres
 			case <-ctx.Done():
 				return
 			case <-tick.Chan():
+			}
+			if since, ok := eng.GatewayUnreachableSince(); ok != down {
+				down = ok
+				if down {
+					fmt.Fprintf(g.stderr, "\r\033[Kthe gateway cannot be reached (no connection since %s): recovery keeps the transactions as they are and retries until it answers\n",
+						since.In(paytree.JST).Format("15:04:05"))
+				} else {
+					fmt.Fprintf(g.stderr, "\r\033[Kthe gateway accepts connections again: resuming\n")
+				}
 			}
 			txns, err := eng.Journal().Unfinished()
 			if err != nil {
