@@ -133,6 +133,7 @@ func (e *Engine) recoverAll(txns []*journal.Txn) {
 		}
 		e.setRecovering(busyRecovery)
 		e.setUnreachableSince(time.Time{})
+		delay = recoveryRetryMin
 		var err error
 		if txns, err = recovery.Find(e.journal); err != nil {
 			e.log.At(logging.Error).Error("recovery stopped", zap.Error(err))
@@ -155,12 +156,14 @@ func (e *Engine) setUnreachableSince(t time.Time) {
 	e.mu.Unlock()
 }
 
-// report records rep, replacing an earlier attempt at the same transaction.
+// report records rep, replacing an earlier attempt at the same transaction
+// (whose From, the state at start-up, it keeps).
 func (e *Engine) report(rep Recovery) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i := range e.recoveries {
 		if e.recoveries[i].TransactionID == rep.TransactionID {
+			rep.From = e.recoveries[i].From
 			e.recoveries[i] = rep
 			return
 		}

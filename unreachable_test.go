@@ -50,7 +50,8 @@ func TestRecoveryWaitsForUnreachableGateway(t *testing.T) {
 		return id != ""
 	}, 20*time.Second, 5*time.Millisecond)
 	require.NoError(t, h.eng.Close())
-	require.False(t, h.txn2(id).State.Terminal())
+	atStart := h.txn2(id).State
+	require.False(t, atStart.Terminal())
 	net.Down()
 
 	h.events = nil
@@ -95,6 +96,7 @@ func TestRecoveryWaitsForUnreachableGateway(t *testing.T) {
 	require.Len(t, reps, 1, "one report per transaction, the latest attempt")
 	assert.False(t, reps[0].GatewayUnreachable)
 	assert.Nil(t, reps[0].Err)
+	assert.Equal(t, atStart, reps[0].From, "the state at start-up, not at the last attempt")
 	require.NotNil(t, reps[0].Result)
 	assert.Equal(t, fsm.StatePaid, reps[0].Result.State, "the gateway had processed it")
 	heldBy(1200)(t, h.sim.Ledger(), &wbpay.Result{TransactionID: id})
