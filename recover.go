@@ -55,14 +55,13 @@ func (e *Engine) startRecovery() error {
 		close(e.recovered)
 		return nil
 	}
-	e.setRecovering(busyRecovery)
+	e.setRecovering(busyRecovery, time.Time{})
 	e.log.At(logging.Basic).Info("recovering unfinished transactions", zap.Int("count", len(txns)))
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		defer func() {
-			e.setRecovering("")
-			e.setUnreachableSince(time.Time{})
+			e.setRecovering("", time.Time{})
 			close(e.recovered)
 		}()
 		e.recoverAll(txns)
@@ -78,12 +77,14 @@ const (
 )
 
 // setRecovering sets busy to what ("" = recovery is over) unless a request
-// holds the engine.
-func (e *Engine) setRecovering(what string) {
+// holds the engine, and when recovery found the gateway unreachable (zero:
+// it is not waiting for it).
+func (e *Engine) setRecovering(what string, unreachableSince time.Time) {
 	e.mu.Lock()
 	if e.owner == nil {
 		e.busy = what
 	}
+	e.unreachableSince = unreachableSince
 	e.mu.Unlock()
 }
 
@@ -113,8 +114,7 @@ func (e *Engine) recoverAll(txns []*journal.Txn) {
 		if since.IsZero() {
 			since = e.clock.Now()
 		}
-		e.setRecovering(busyWaiting)
-		e.setUnreachableSince(since)
+		e.setRecovering(busyWaiting, since)
 		for reachable := false; !reachable; {
 			if p := e.patience; p > 0 && e.clock.Since(since) >= p {
 				e.log.At(logging.Error).Error("recovery stopped: the gateway stayed unreachable; the transactions are kept unfinished for the next start",
@@ -131,8 +131,7 @@ func (e *Engine) recoverAll(txns []*journal.Txn) {
 			delay = min(2*delay, recoveryRetryMax)
 			reachable = e.gw.Reachable(e.ctx) == nil
 		}
-		e.setRecovering(busyRecovery)
-		e.setUnreachableSince(time.Time{})
+		e.setRecovering(busyRecovery, time.Time{})
 		delay = recoveryRetryMin
 		var err error
 		if txns, err = recovery.Find(e.journal); err != nil {
@@ -148,12 +147,6 @@ func (e *Engine) GatewayUnreachableSince() (time.Time, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.unreachableSince, !e.unreachableSince.IsZero()
-}
-
-func (e *Engine) setUnreachableSince(t time.Time) {
-	e.mu.Lock()
-	e.unreachableSince = t
-	e.mu.Unlock()
 }
 
 // report records rep, replacing an earlier attempt at the same transaction

@@ -537,7 +537,7 @@ func (r *run) confirmCharge() {
 			return
 		}
 		res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) { s.Confirms++ })
-		if !ok || r.unreachable(res) {
+		if !ok {
 			return
 		}
 		v, err := r.judgeConfirm(res)
@@ -554,7 +554,9 @@ func (r *run) confirmCharge() {
 }
 
 // confirmOnce journals ev with a fresh confirm requestId, then sends the
-// confirm of target. ok is false when the journal failed (reported).
+// confirm of target. ok is false when the journal failed (reported), or
+// when recovery found the gateway unreachable (see unreachable): either
+// way the caller stops where the journal has the transaction.
 func (r *run) confirmOnce(ev fsm.Event, target string, bump func(*journal.Step)) (transport.Result, bool) {
 	id, err := newRequestID()
 	if err != nil {
@@ -569,7 +571,8 @@ func (r *run) confirmOnce(ev fsm.Event, target string, bump func(*journal.Step))
 		return transport.Result{}, false
 	}
 	auto := target == r.txn.ID && r.autoDetected()
-	return r.sendConfirm(id, target, auto), true
+	res := r.sendConfirm(id, target, auto)
+	return res, !r.unreachable(res)
 }
 
 // reverseCharge undoes a pay/deposit whose outcome is unknown or abandoned:
@@ -616,7 +619,7 @@ func (r *run) reverseCharge() {
 				return
 			}
 			cres, ok := r.confirmOnce(fsm.EvReverse, revID, func(s *journal.Step) { s.Confirms++ })
-			if !ok || r.unreachable(cres) {
+			if !ok {
 				return
 			}
 			switch r.reverseVerdict(cres, true) {
@@ -775,7 +778,7 @@ func (r *run) approvalWait() {
 			explicit = true
 		}
 		res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) {})
-		if !ok || r.unreachable(res) {
+		if !ok {
 			return
 		}
 		v, err := r.judgeConfirm(res)
@@ -847,7 +850,7 @@ func (r *run) settleUnknown() {
 				return
 			}
 			res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) { s.Confirms++ })
-			if !ok || r.unreachable(res) {
+			if !ok {
 				return
 			}
 			v, err := r.judgeConfirm(res)
