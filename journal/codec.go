@@ -248,6 +248,12 @@ func (r *bodyReader) time(what string) time.Time {
 	if r.err != nil {
 		return time.Time{}
 	}
+	return unixTime(sec, nsec, off)
+}
+
+// unixTime is the time appendTime wrote as sec, nsec and off; UTC when the
+// offset is 0.
+func unixTime(sec, nsec, off int64) time.Time {
 	loc := time.UTC
 	if off != 0 {
 		loc = time.FixedZone("", int(off))
@@ -292,64 +298,85 @@ func (r *bodyReader) byte(what string) byte {
 }
 
 // errorInfo reads what appendErrorInfo wrote.
-func (r *bodyReader) errorInfo(what string) *ErrorInfo {
-	if !r.flag(what) {
-		return nil
-	}
-	return &ErrorInfo{Type: int(r.varint(what + " type")), Code: r.str(what + " code"), SubCode: r.str(what + " subCode"),
-		Message: r.str(what + " message"), Action: r.str(what + " action")}
+func (r *bodyReader) errorInfo(what string) *ErrorInfo { return r.errorView(what).info() }
+
+// errorView is what appendErrorInfo wrote, read in place.
+type errorView struct {
+	present                        bool
+	typ                            int64
+	code, subCode, message, action stored
 }
 
-// skipErrorInfo reads what appendErrorInfo wrote, building nothing.
-func (r *bodyReader) skipErrorInfo(what string) {
-	if r.flag(what) {
-		r.varint(what)
-		for range 4 {
-			r.field(what)
-		}
+func (r *bodyReader) errorView(what string) errorView {
+	if !r.flag(what) {
+		return errorView{}
 	}
+	return errorView{present: true, typ: r.varint(what + " type"), code: r.field(what + " code"), subCode: r.field(what + " subCode"),
+		message: r.field(what + " message"), action: r.field(what + " action")}
+}
+
+// info builds the ErrorInfo v stands for (nil when absent).
+func (v errorView) info() *ErrorInfo {
+	if !v.present {
+		return nil
+	}
+	return &ErrorInfo{Type: int(v.typ), Code: v.code.String(), SubCode: v.subCode.String(), Message: v.message.String(), Action: v.action.String()}
+}
+
+// bodyView is an entry's body as appendBody wrote it, read and checked in
+// place: the one reading of the layout, shared by decodeBody and scanBody.
+type bodyView struct {
+	idEnd                                                           int // where the txn id field (header included) ends
+	txnID, event, from, to, requestID, kind, http, resultCode, note stored
+	sec, nsec, off                                                  int64
+	err                                                             errorView
+}
+
+// readBody reads body into v (filled in place: a bodyView is large),
+// failing as decodeBody documents.
+func readBody(body []byte, v *bodyView) error {
+	r := &bodyReader{b: body}
+	v.txnID = r.field("txnId")
+	v.idEnd = len(body) - len(r.b)
+	v.sec, v.nsec, v.off = r.unix("time")
+	v.event, v.from, v.to = r.field("event"), r.field("from"), r.field("to")
+	v.requestID, v.kind, v.http, v.resultCode = r.field("requestId"), r.field("kind"), r.field("http"), r.field("resultCode")
+	v.err = r.errorView("error")
+	v.note = r.field("note")
+	switch {
+	case r.err != nil:
+		return r.err
+	case len(r.b) != 0:
+		return fmt.Errorf("%d bytes after the body", len(r.b))
+	case len(v.txnID.raw) == 0:
+		return errors.New("entry without txn id")
+	}
+	return nil
 }
 
 // decodeBody reads an entry's body into an Entry without Seq, PrevHash and
 // Hash. It never panics.
 func decodeBody(body []byte) (Entry, error) {
-	r := &bodyReader{b: body}
-	var e Entry
-	e.TxnID = r.str("txnId")
-	e.Time = r.time("time")
-	e.Event, e.From, e.To = fsm.Event(r.str("event")), fsm.State(r.str("from")), fsm.State(r.str("to"))
-	e.RequestID, e.Kind, e.HTTP, e.ResultCode = r.str("requestId"), r.str("kind"), r.str("http"), r.str("resultCode")
-	e.Error = r.errorInfo("error")
-	e.Note = r.str("note")
-	if r.err != nil {
-		return Entry{}, r.err
+	var v bodyView
+	if err := readBody(body, &v); err != nil {
+		return Entry{}, err
 	}
-	if len(r.b) != 0 {
-		return Entry{}, fmt.Errorf("%d bytes after the body", len(r.b))
-	}
-	if e.TxnID == "" {
-		return Entry{}, errors.New("entry without txn id")
-	}
-	return e, nil
+	return Entry{TxnID: v.txnID.String(), Time: unixTime(v.sec, v.nsec, v.off),
+		Event: fsm.Event(v.event.String()), From: fsm.State(v.from.String()), To: fsm.State(v.to.String()),
+		RequestID: v.requestID.String(), Kind: v.kind.String(), HTTP: v.http.String(), ResultCode: v.resultCode.String(),
+		Error: v.err.info(), Note: v.note.String()}, nil
 }
 
-// scanBody checks body as decodeBody does, building nothing and copying
+// scanBody reads body as decodeBody does, building nothing and copying
 // nothing: it returns the stored txn id (appendStr's bytes, header
-// included) and the from and to states. ok is false wherever decodeBody
-// fails (decodeBody then says why).
+// included) and the from and to states. ok is false exactly where
+// decodeBody fails (decodeBody then says why).
 func scanBody(body []byte) (id []byte, from, to stored, ok bool) {
-	r := &bodyReader{b: body}
-	txn := r.field("txnId")
-	id = body[:len(body)-len(r.b)]
-	r.unix("time")
-	r.field("event")
-	from, to = r.field("from"), r.field("to")
-	for range 4 { // requestId, kind, http, resultCode
-		r.field("string")
+	var v bodyView
+	if err := readBody(body, &v); err != nil {
+		return nil, stored{}, stored{}, false
 	}
-	r.skipErrorInfo("error")
-	r.field("note")
-	return id, from, to, r.err == nil && len(r.b) == 0 && len(txn.raw) > 0
+	return body[:v.idEnd], v.from, v.to, true
 }
 
 // errBadHash is the reason decodeEntry gives when the stored hash does not

@@ -189,7 +189,7 @@ func scanTxn(value []byte, seqs []uint64) (f snapFields, ok bool) {
 	if r.flag("waitingSince") {
 		r.unix("waitingSince")
 	}
-	r.skipErrorInfo("lastError")
+	r.errorView("lastError")
 	r.flag("recovered")
 	if r.err != nil || len(r.b) != 0 || len(f.id.raw) == 0 {
 		return f, false
