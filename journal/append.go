@@ -76,6 +76,7 @@ func (j *Journal) Append(e *Entry, snap *Txn) error {
 		return err
 	}
 	e.Seq, e.PrevHash, e.Hash = ne.Seq, ne.PrevHash, ne.Hash
+	j.notifyChanged()
 	if err := crashpoint.Hit(PointCommitAfter); err != nil {
 		j.log.Warn("crash point after commit", zap.String("txn-id", e.TxnID), zap.Error(err))
 	}

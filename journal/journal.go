@@ -44,6 +44,32 @@ type Journal struct {
 	closed bool
 
 	failed atomic.Pointer[error] // the commit error that made the journal unusable
+
+	changeMu sync.Mutex
+	changed  chan struct{} // closed (and replaced) after each committed Append
+}
+
+// Changed returns a channel that is closed after the next Append commits
+// (or the journal closes). A follower reads what is new with EntriesFrom,
+// then waits on a fresh Changed: take the channel before reading, so that
+// no commit is missed in between. It never blocks an Append.
+func (j *Journal) Changed() <-chan struct{} {
+	j.changeMu.Lock()
+	defer j.changeMu.Unlock()
+	if j.changed == nil {
+		j.changed = make(chan struct{})
+	}
+	return j.changed
+}
+
+// notifyChanged wakes every Changed waiter.
+func (j *Journal) notifyChanged() {
+	j.changeMu.Lock()
+	if j.changed != nil {
+		close(j.changed)
+		j.changed = nil
+	}
+	j.changeMu.Unlock()
 }
 
 // Open opens the journal at path, creating it (and nothing else) when it does
@@ -243,6 +269,7 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	j.closed = true
+	defer j.notifyChanged()
 	if err := j.db.Close(); err != nil {
 		return fmt.Errorf("close journal %s: %w", j.path, err)
 	}

@@ -503,8 +503,18 @@ func (j *Journal) ForEachTxn(q Query, fn func(*Txn) error) error {
 // its hash and its predecessor, and stops at fn's first error, which it
 // returns. Entries are read in chunks outside of which fn runs (fn may call
 // Append; entries appended meanwhile are seen).
-func (j *Journal) ForEachEntry(fn func(Entry) error) error {
-	next, prev := uint64(1), ""
+func (j *Journal) ForEachEntry(fn func(Entry) error) error { return j.EntriesFrom(1, fn) }
+
+// EntriesFrom is ForEachEntry starting at Seq from (1 for the whole
+// history): each entry is checked against its hash, and the first against
+// the hash stored in entry from-1. A from past the last entry calls fn
+// for nothing. Readers that follow the journal (the daemon's event stream,
+// shipping) call it again from their last Seq + 1 after Changed fires.
+func (j *Journal) EntriesFrom(from uint64, fn func(Entry) error) error {
+	if from == 0 {
+		from = 1
+	}
+	next, prev := from, ""
 	for {
 		var batch []Entry
 		p := &pos{seq: next}
@@ -514,6 +524,20 @@ func (j *Journal) ForEachEntry(fn func(Entry) error) error {
 				return err
 			}
 			c := t.entries.Cursor()
+			if next == from && from > 1 {
+				k, v := c.Seek(seqKey(from - 1))
+				if seq, ok := u64(k); !ok || seq != from-1 {
+					if k == nil {
+						return nil // nothing at or after from-1: the journal is shorter
+					}
+					return j.corrupt(from-1, "", "entry missing (next key %x)", k)
+				}
+				h, ok := storedHash(v)
+				if !ok {
+					return j.corrupt(from-1, "", "value of %d bytes is too short", len(v))
+				}
+				prev = h
+			}
 			for k, v := c.Seek(seqKey(next)); k != nil && len(batch) < chunk; k, v = c.Next() {
 				seq, ok := u64(k)
 				p.seq = seq
@@ -542,6 +566,22 @@ func (j *Journal) ForEachEntry(fn func(Entry) error) error {
 			return nil
 		}
 	}
+}
+
+// LastSeq returns the Seq of the last entry (0 for an empty journal),
+// reading the meta only.
+func (j *Journal) LastSeq() (uint64, error) {
+	var last uint64
+	err := j.view(&pos{where: "meta"}, func(tx *bolt.Tx) error {
+		t, err := openTables(j.path, tx)
+		if err != nil {
+			return err
+		}
+		m, err := readMetaBucket(j.path, t.meta)
+		last = m.lastSeq
+		return err
+	})
+	return last, err
 }
 
 // Stats returns cheap counters and sizes; it reads no history.
