@@ -169,6 +169,13 @@ func readMetaBucket(path string, b *bolt.Bucket) (journalMeta, error) {
 	default:
 		return m, bad("last hash of %d bytes for last seq %d", len(h), m.lastSeq)
 	}
+	shipped, err := readShipped(path, b)
+	if err != nil {
+		return m, err
+	}
+	if shipped > m.lastSeq {
+		return m, bad("shipped seq %d past the last seq %d", shipped, m.lastSeq)
+	}
 	return m, nil
 }
 

@@ -46,6 +46,10 @@
 //	            "last-seq"  = 8 bytes big-endian (0 while empty)
 //	            "last-hash" = the last entry's hash, 32 raw bytes (absent while empty)
 //	            "txns"      = number of transactions, 8 bytes big-endian
+//	            "shipped-seq" = the last Seq a shipper's server acknowledged,
+//	            8 bytes big-endian, at most last-seq (absent until shipping
+//	            first records one; written by SetShippedSeq in an Update of
+//	            its own, never with an entry)
 //
 // The index buckets use FillPercent 0.9 too (creation times, the gateway's
 // order ids and receipt numbers mostly grow). A transaction is in exactly one
@@ -114,4 +118,8 @@
 //	if err := j.Append(e, snap); err != nil { /* do not send */ }
 //	pending, err := j.Unfinished() // on start: what recovery resumes
 //	rep, err := j.Verify()         // audit: the whole chain
+//
+// Shipping (package ship) reads with RawEntries from ShippedSeq()+1 and
+// records what its server acknowledged with SetShippedSeq; HQ recomputes
+// each chain with EntryHash and reads bodies with DecodeBody.
 package journal
