@@ -30,6 +30,7 @@ const (
 	DefaultRequestConfirmNum         = 1
 	DefaultLogLevel                  = LevelError
 	DefaultTestSequenceDelay         = 1 * time.Second
+	DefaultShipStream                = "WBPAY_JOURNAL"
 
 	// MinHttpTimeout is the shortest HttpTimeout outside test mode: the spec
 	// warns that DNS alone may take 15 s, so a shorter timeout may always fire.
@@ -76,6 +77,15 @@ type Config struct {
 
 	LogLevel  Level
 	LogExpire int // days; 0 keeps every log file
+
+	// ShipURL is the HQ's NATS server list (comma-separated nats:// or
+	// tls:// URLs); "" turns shipping off. The files are as written in the
+	// file (see ResolvePath).
+	ShipURL                   string
+	ShipCredentialsFile       string
+	ShipCAFile                string
+	ShipCertFile, ShipKeyFile string
+	ShipStream                string // JetStream stream name, DefaultShipStream
 
 	AppTestMode       bool
 	TestSequenceDelay time.Duration
@@ -136,6 +146,7 @@ func Default() *Config {
 		RequestConfirmNum:         DefaultRequestConfirmNum,
 		LogLevel:                  DefaultLogLevel,
 		TestSequenceDelay:         DefaultTestSequenceDelay,
+		ShipStream:                DefaultShipStream,
 	}
 }
 

@@ -27,6 +27,7 @@ type keyDef struct {
 	placeholder string            // Template value of a key the user must edit
 	field       func(*Config) any // pointer to the field: *string, *bool, *int, *time.Duration, *Level
 	section     string            // Template section heading, set on a section's first key
+	example     string            // for an optional key whose default is empty: Template writes it commented out with this value
 }
 
 // Limits on numeric values, so that no value overflows a time.Duration.
@@ -149,6 +150,31 @@ var keyTable = []keyDef{
 	{name: "LogExpire", ja: "ログの有効期間",
 		help:  "Days to keep daily log files; 0 keeps them all.",
 		field: func(c *Config) any { return &c.LogExpire }},
+
+	{section: "Shipping the journal to HQ (本部への記録送信, optional; off while ShipURL is empty)",
+		name: "ShipURL", ja: "本部送信先NATSサーバURL",
+		help:    "NATS server(s) of the HQ's JetStream that every journal entry is published to, in Seq order, from the last one the server acknowledged: nats://host:port or tls://host:port, several separated by commas. Empty (the default) turns shipping off. Payments never wait for it.",
+		example: "tls://nats.hq.example:4222",
+		field:   func(c *Config) any { return &c.ShipURL }},
+	{name: "ShipCredentialsFile", ja: "NATS認証情報ファイル",
+		help:    "NATS credentials file (user JWT and NKey seed, as nsc writes it) for the HQ server; empty for none. Relative to the application home.",
+		example: "hq.creds",
+		field:   func(c *Config) any { return &c.ShipCredentialsFile }},
+	{name: "ShipCAFile", ja: "NATS CA証明書ファイル",
+		help:    "PEM file of the CA certificates that the HQ server's TLS certificate must chain to; empty uses the system's. Setting it (or a client certificate) requires TLS.",
+		example: "hq-ca.pem",
+		field:   func(c *Config) any { return &c.ShipCAFile }},
+	{name: "ShipCertFile", ja: "NATSクライアント証明書ファイル",
+		help:    "PEM client certificate for a server that asks for one (mutual TLS); set together with ShipKeyFile.",
+		example: "terminal-cert.pem",
+		field:   func(c *Config) any { return &c.ShipCertFile }},
+	{name: "ShipKeyFile", ja: "NATSクライアント秘密鍵ファイル",
+		help:    "PEM private key of ShipCertFile; set together with it.",
+		example: "terminal-key.pem",
+		field:   func(c *Config) any { return &c.ShipKeyFile }},
+	{name: "ShipStream", ja: "JetStreamストリーム名",
+		help:  "Name of the JetStream stream that captures the subjects wbpay.journal.>, created by the HQ collector; acknowledgements from another stream are refused.",
+		field: func(c *Config) any { return &c.ShipStream }},
 
 	{section: "Test mode (テストモード, optional)",
 		name: "AppTestMode", ja: "テストモード",

@@ -40,6 +40,11 @@ func Template() string {
 			b.WriteString("# " + l + "\n")
 		}
 		v := d.format(def)
+		if d.example != "" && v == "" {
+			b.WriteString("# Default: (none)\n")
+			b.WriteString("# " + d.name + " = " + d.example + "\n")
+			continue
+		}
 		if d.placeholder != "" {
 			if v != "" {
 				b.WriteString("# Default when deleted in test mode: " + v + "\n")

@@ -21,6 +21,10 @@ var specKeys = []string{
 	"TestClassRefund", "TestClassReverse", "TestClassDeposit",
 }
 
+// shipKeys are this project's keys for shipping the journal to HQ (not in
+// the spec); all but ShipStream are written commented out.
+var shipKeys = []string{"ShipURL", "ShipCredentialsFile", "ShipCAFile", "ShipCertFile", "ShipKeyFile", "ShipStream"}
+
 // filled are real values for the template's placeholders.
 var filled = map[string]string{
 	"ServerURL":        "https://paytree.example.jp",
@@ -56,7 +60,11 @@ func fillTemplate(t *testing.T, tpl string, placeholders int) string {
 
 func TestTemplateListsEveryKey(t *testing.T) {
 	tpl := Template()
-	assert.Equal(t, len(specKeys), len(keyTable), "keyTable and the spec's key list agree")
+	assert.Equal(t, len(specKeys)+len(shipKeys), len(keyTable), "keyTable and the spec's key list agree")
+	for _, k := range shipKeys {
+		assert.Regexp(t, regexp.MustCompile(`(?m)^(# )?`+k+` = \S`), tpl, "key %s is written", k)
+		assert.Contains(t, tpl, "# "+k+" — ", "key %s is documented", k)
+	}
 	for _, k := range specKeys {
 		active := regexp.MustCompile(`(?m)^` + k + ` = \S`)
 		assert.Regexp(t, active, tpl, "key %s is written as an active line", k)
@@ -65,7 +73,7 @@ func TestTemplateListsEveryKey(t *testing.T) {
 	for i := range keyTable {
 		d := &keyTable[i]
 		assert.Contains(t, tpl, d.ja, "Japanese term of %s", d.name)
-		if d.placeholder == "" {
+		if d.placeholder == "" && d.example == "" {
 			assert.Contains(t, tpl, "\n"+d.name+" = "+d.format(Default())+"\n", "default of %s", d.name)
 		}
 	}

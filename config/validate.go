@@ -176,6 +176,28 @@ var rules = []rule{
 		return nil
 	}},
 	{"LogExpire", func(c *Config, _ bool, _ *validator) error { return between(c.LogExpire, 0, maxCount) }},
+	{"ShipURL", func(c *Config, _ bool, _ *validator) error { return checkShipURL(c.ShipURL) }},
+	{"ShipCredentialsFile", func(c *Config, _ bool, _ *validator) error { return shipOnly(c, c.ShipCredentialsFile) }},
+	{"ShipCAFile", func(c *Config, _ bool, _ *validator) error { return shipOnly(c, c.ShipCAFile) }},
+	{"ShipCertFile", func(c *Config, _ bool, _ *validator) error {
+		if err := shipOnly(c, c.ShipCertFile); err != nil {
+			return err
+		}
+		if c.ShipCertFile == "" && c.ShipKeyFile != "" {
+			return errors.New("required with ShipKeyFile (a client certificate and its key go together)")
+		}
+		return nil
+	}},
+	{"ShipKeyFile", func(c *Config, _ bool, _ *validator) error {
+		if err := shipOnly(c, c.ShipKeyFile); err != nil {
+			return err
+		}
+		if c.ShipKeyFile == "" && c.ShipCertFile != "" {
+			return errors.New("required with ShipCertFile (a client certificate and its key go together)")
+		}
+		return nil
+	}},
+	{"ShipStream", func(c *Config, _ bool, _ *validator) error { return checkStreamName(c.ShipStream) }},
 	{"TestSequenceDelay", func(c *Config, _ bool, _ *validator) error { return seconds(c.TestSequenceDelay, 0) }},
 	{"TestClassPay", func(c *Config, _ bool, _ *validator) error { return between(c.TestClassPay, 0, 7) }},
 	{"TestClassRefund", func(c *Config, _ bool, _ *validator) error { return between(c.TestClassRefund, 0, 1) }},
@@ -284,4 +306,51 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// checkShipURL accepts "" (shipping off) or comma-separated nats:// or
+// tls:// URLs with a host and nothing after the port.
+func checkShipURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		u, err := url.Parse(part)
+		switch {
+		case part == "":
+			return fmt.Errorf("empty server in the list, got %s", quote(s))
+		case err != nil:
+			return fmt.Errorf("not a URL: %s", quote(part))
+		case u.Scheme != "nats" && u.Scheme != "tls":
+			return fmt.Errorf("must be nats://host:port or tls://host:port, got %s", quote(part))
+		case u.Opaque != "" || u.Hostname() == "":
+			return fmt.Errorf("must name a host, got %s", quote(part))
+		case u.User != nil:
+			return fmt.Errorf("must not carry user information (use ShipCredentialsFile), got %s", quote(part))
+		case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+			return fmt.Errorf("must not carry a path, query or fragment, got %s", quote(part))
+		}
+	}
+	return nil
+}
+
+// shipOnly refuses a shipping option while ShipURL is empty: it would be
+// silently ignored.
+func shipOnly(c *Config, v string) error {
+	if v != "" && c.ShipURL == "" {
+		return errors.New("set but ShipURL is empty (shipping is off)")
+	}
+	return nil
+}
+
+// checkStreamName accepts a JetStream stream name: 1-64 letters, digits,
+// '-' or '_'.
+func checkStreamName(s string) error {
+	if s == "" || len(s) > 64 || strings.IndexFunc(s, func(r rune) bool {
+		return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' && r != '_'
+	}) >= 0 {
+		return fmt.Errorf("must be 1-64 letters, digits, '-' or '_', got %s", quote(s))
+	}
+	return nil
 }
