@@ -25,10 +25,11 @@
 // # What it never does
 //
 // It never writes an entry or a snapshot, and nothing in the engine's
-// payment path waits for it: an unreachable server delays shipping only. It
-// publishes a bounded window (Options.Window) of asynchronous publishes and
-// handles their acknowledgements in Seq order; on any error it backs off and
-// re-sends from the first unacknowledged Seq.
+// payment path waits for it: an unreachable server delays shipping only. By
+// default each entry is published after the previous one is acknowledged
+// (Options.Window = 1); a larger window of asynchronous publishes is
+// handled in Seq order too. On any error it backs off and re-sends from the
+// first unacknowledged Seq.
 //
 // # Use
 //

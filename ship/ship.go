@@ -25,7 +25,7 @@ import (
 const (
 	DefaultFlushEvery = time.Second
 	DefaultFlushAcks  = 1000
-	DefaultWindow     = 256
+	DefaultWindow     = 1
 	DefaultAckTimeout = 10 * time.Second
 	DefaultMaxBackoff = 30 * time.Second
 )
@@ -40,12 +40,22 @@ type Options struct {
 
 	FlushEvery time.Duration // record the acknowledged Seq at most this often (default 1s)
 	FlushAcks  int           // … or after this many acknowledgements (default 1000)
-	Window     int           // asynchronous publishes in flight (default 256)
+	// Window is how many publishes may await their acknowledgement (default
+	// 1: each entry is sent after the previous one is acknowledged, so that
+	// the stream holds a terminal's entries in Seq order even when a server
+	// restart loses a message in flight; a larger window is faster but may
+	// then store k+1 before the re-sent k, which HQ reports as a gap and a
+	// late entry).
+	Window     int
 	AckTimeout time.Duration // how long an acknowledgement may take (default 10s)
 	MaxBackoff time.Duration // longest wait between attempts after an error (default 30s)
 
 	// Now stamps ShipRecord.ShippedAt; nil means Clock.Now.
 	Now func() time.Time
+
+	// ExitWhenIdle makes Run return nil as soon as every entry of the
+	// journal is acknowledged (the CLI's --catch-up, tests, the bench).
+	ExitWhenIdle bool
 }
 
 // Shipper ships one journal. Run it once.
@@ -214,6 +224,9 @@ func (s *Shipper) loop(ctx context.Context, js jetstream.JetStream) error {
 		backoff = 0
 		if n > 0 {
 			continue // more may be there already
+		}
+		if s.o.ExitWhenIdle {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
