@@ -52,6 +52,7 @@ type Collector struct {
 	o     CollectorOptions
 	log   *zap.Logger
 	terms map[string]*termState // cache of terminals' chain heads; dropped after a failed batch
+	cur   uint64                // the cursor: stream sequence of the last message committed
 
 	// Counters for the bench and the logs.
 	Stored, Duplicates, Findings uint64
@@ -113,10 +114,14 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, name string, dedu
 	return st, nil
 }
 
-// Run migrates the database, ensures the stream and the durable consumer,
-// and collects until ctx ends (then nil). NATS and PostgreSQL errors are
-// logged and retried with back-off; a batch that failed is not acknowledged
-// and comes again.
+// Run migrates the database, ensures the stream, positions the durable
+// consumer after the stream sequence recorded in PostgreSQL (the cursor,
+// committed with each batch), and collects until ctx ends (then nil).
+// Deliveries must follow the stream without a hole: after a crash, a lost
+// acknowledgement or a NATS restart, any delivery that skips ahead makes the
+// collector reposition the consumer at the cursor again, so that entries
+// are stored in stream order and nothing acknowledged is unprocessed. NATS
+// and PostgreSQL errors are logged and retried with back-off.
 func (c *Collector) Run(ctx context.Context) error {
 	if _, err := Migrate(ctx, c.o.Pool); err != nil {
 		return err
@@ -146,26 +151,17 @@ func (c *Collector) Run(ctx context.Context) error {
 	}
 	for ctx.Err() == nil {
 		if cons == nil {
-			if _, err := EnsureStream(ctx, js, c.o.Stream, c.o.DedupWindow); err != nil {
-				if !wait(err) {
-					break
-				}
-				continue
-			}
-			cons, err = js.CreateOrUpdateConsumer(ctx, c.o.Stream, jetstream.ConsumerConfig{Durable: c.o.Durable,
-				AckPolicy: jetstream.AckAllPolicy, DeliverPolicy: jetstream.DeliverAllPolicy, AckWait: c.o.AckWait,
-				MaxAckPending: 4 * c.o.Batch, MaxRequestBatch: c.o.Batch})
-			if err != nil {
+			if cons, err = c.position(ctx, js); err != nil {
 				cons = nil
 				if !wait(err) {
 					break
 				}
 				continue
 			}
-			c.log.Info("hq collector consuming", zap.String("stream", c.o.Stream), zap.String("durable", c.o.Durable))
 		}
 		batch, err := cons.Fetch(c.o.Batch, jetstream.FetchMaxWait(c.o.MaxWait))
 		if err != nil {
+			cons = nil
 			if !wait(err) {
 				break
 			}
@@ -177,48 +173,103 @@ func (c *Collector) Run(ctx context.Context) error {
 		}
 		if len(msgs) == 0 {
 			if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
-				if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
-					cons = nil
-				}
+				cons = nil // consumer gone, connection lost: position again
 				if !wait(err) {
 					break
 				}
 			}
 			continue
 		}
-		if err := c.Process(ctx, msgs); err != nil {
+		done, err := c.Process(ctx, msgs)
+		if err != nil {
+			cons = nil // not acknowledged: position at the cursor again
 			if ctx.Err() != nil || !wait(err) {
 				break
-			}
-			// Not acknowledged: the batch comes again after AckWait;
-			// nak it to have it at once.
-			for _, m := range msgs {
-				_ = m.Nak()
 			}
 			continue
 		}
 		backoff = 0
-		// AckAll: the last message acknowledges the batch.
-		if err := msgs[len(msgs)-1].Ack(); err != nil {
-			c.log.Warn("hq collector: ack failed (the batch will come again, a no-op)", zap.Error(err))
+		if done > 0 {
+			// AckAll: acknowledging the last message processed
+			// acknowledges everything before it.
+			if err := msgs[done-1].Ack(); err != nil {
+				c.log.Warn("hq collector: ack failed (the cursor in PostgreSQL decides)", zap.Error(err))
+			}
+		}
+		if done < len(msgs) {
+			c.log.Info("hq collector: delivery skipped ahead of the cursor; positioning again")
+			cons = nil
 		}
 	}
 	return nil
 }
 
+// position ensures the stream and (re)creates the durable consumer so that
+// it delivers from the stream sequence after the cursor.
+func (c *Collector) position(ctx context.Context, js jetstream.JetStream) (jetstream.Consumer, error) {
+	st, err := EnsureStream(ctx, js, c.o.Stream, c.o.DedupWindow)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := c.cursor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("hq: stream %s: %w", c.o.Stream, err)
+	}
+	if first := info.State.FirstSeq; info.State.Msgs > 0 && first > cur+1 {
+		c.log.Error("hq collector: the stream no longer holds messages after the cursor (removed by limits or an operator); the terminals' gaps will be findings",
+			zap.Uint64("cursor", cur), zap.Uint64("stream-first-seq", first))
+		cur = first - 1
+	}
+	c.cur = cur
+	if err := js.DeleteConsumer(ctx, c.o.Stream, c.o.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("hq: reset consumer %s: %w", c.o.Durable, err)
+	}
+	cons, err := js.CreateConsumer(ctx, c.o.Stream, jetstream.ConsumerConfig{Durable: c.o.Durable,
+		AckPolicy: jetstream.AckAllPolicy, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: cur + 1,
+		AckWait: c.o.AckWait, MaxAckPending: c.o.Batch, MaxRequestBatch: c.o.Batch})
+	if err != nil {
+		return nil, fmt.Errorf("hq: consumer %s: %w", c.o.Durable, err)
+	}
+	c.log.Info("hq collector consuming", zap.String("stream", c.o.Stream), zap.String("durable", c.o.Durable), zap.Uint64("from-stream-seq", cur+1))
+	return cons, nil
+}
+
+// cursor reads the stream sequence of the last message committed.
+func (c *Collector) cursor(ctx context.Context) (uint64, error) {
+	var seq int64
+	err := c.o.Pool.QueryRow(ctx, "SELECT stream_seq FROM cursors WHERE stream = $1", c.o.Stream).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("hq: read cursor: %w", err)
+	}
+	return uint64(seq), nil
+}
+
 // delivery is one message as the collector reads it.
 type delivery struct {
+	streamSeq      uint64
 	subject, msgID string
 	data           []byte
 }
 
 // Process verifies and stores one batch of messages in one PostgreSQL
-// transaction. It is Run's work; exported for the bench and tests, which
-// feed it messages directly.
-func (c *Collector) Process(ctx context.Context, msgs []jetstream.Msg) error {
-	ds := make([]delivery, len(msgs))
-	for i, m := range msgs {
-		ds[i] = delivery{subject: m.Subject(), msgID: m.Headers().Get(jetstream.MsgIDHeader), data: m.Data()}
+// transaction, with the cursor. It returns how many of msgs, from the
+// first, are done (stored, or at or below the cursor): fewer than
+// len(msgs) when a delivery skips ahead of the cursor. It is Run's work.
+func (c *Collector) Process(ctx context.Context, msgs []jetstream.Msg) (int, error) {
+	ds := make([]delivery, 0, len(msgs))
+	for _, m := range msgs {
+		md, err := m.Metadata()
+		if err != nil {
+			return 0, fmt.Errorf("hq: message metadata: %w", err)
+		}
+		ds = append(ds, delivery{streamSeq: md.Sequence.Stream, subject: m.Subject(), msgID: m.Headers().Get(jetstream.MsgIDHeader), data: m.Data()})
 	}
 	return c.process(ctx, ds)
 }
@@ -249,7 +300,24 @@ type known struct {
 	hash, body []byte
 }
 
-func (c *Collector) process(ctx context.Context, ds []delivery) error {
+func (c *Collector) process(ctx context.Context, all []delivery) (int, error) {
+	// Skip what the cursor says is committed; stop at a hole.
+	cur, done := c.cur, 0
+	var ds []delivery
+	for _, d := range all {
+		if d.streamSeq <= cur {
+			done++
+			continue
+		}
+		if d.streamSeq != cur+1 {
+			break
+		}
+		ds = append(ds, d)
+		cur, done = d.streamSeq, done+1
+	}
+	if len(ds) == 0 {
+		return done, nil
+	}
 	recs := make([]*journal.ShipRecord, len(ds))
 	var finds []finding
 	for i, d := range ds {
@@ -265,6 +333,7 @@ func (c *Collector) process(ctx context.Context, ds []delivery) error {
 		recs[i] = rec
 	}
 	now := c.o.Now().UTC()
+	stored, dups := 0, 0
 	err := pgx.BeginFunc(ctx, c.o.Pool, func(tx pgx.Tx) error {
 		// Terminals seen for the first time by this collector.
 		for _, r := range recs {
@@ -326,7 +395,7 @@ func (c *Collector) process(ctx context.Context, ds []delivery) error {
 		}
 		var ins []row
 		txns := map[txnKey]*journal.ShipTxn{}
-		dups := 0
+		dups = 0
 		for _, r := range recs {
 			if r == nil {
 				continue
@@ -390,18 +459,25 @@ func (c *Collector) process(ctx context.Context, ds []delivery) error {
 		if err := c.store(ctx, tx, ins, txns, finds, now); err != nil {
 			return err
 		}
-		c.Stored += uint64(len(ins))
-		c.Duplicates += uint64(dups)
-		c.Findings += uint64(len(finds))
-		for _, f := range finds {
-			c.log.Warn("hq finding", zap.String("terminal", f.terminal), zap.Uint64("seq", f.seq), zap.String("kind", f.kind), zap.String("detail", f.detail))
+		if _, err := tx.Exec(ctx, `INSERT INTO cursors (stream, stream_seq) VALUES ($1, $2)
+			ON CONFLICT (stream) DO UPDATE SET stream_seq = EXCLUDED.stream_seq`, c.o.Stream, int64(cur)); err != nil {
+			return fmt.Errorf("store cursor: %w", err)
 		}
+		stored = len(ins)
 		return nil
 	})
 	if err != nil {
 		c.terms = map[string]*termState{} // the heads moved in memory only: read them again
+		return 0, err
 	}
-	return err
+	c.cur = cur
+	c.Stored += uint64(stored)
+	c.Duplicates += uint64(dups)
+	c.Findings += uint64(len(finds))
+	for _, f := range finds {
+		c.log.Warn("hq finding", zap.String("terminal", f.terminal), zap.Uint64("seq", f.seq), zap.String("kind", f.kind), zap.String("detail", f.detail))
+	}
+	return done, nil
 }
 
 // fromEnvelope names the terminal and Seq of an unreadable record from its

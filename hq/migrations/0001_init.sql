@@ -69,6 +69,14 @@ CREATE TABLE findings (
     UNIQUE (terminal, seq, kind)
 );
 
+-- Where the collector is in each stream: the stream sequence of the last
+-- message committed, written in the same transaction as the entries, so the
+-- consumer is positioned from the database after any crash.
+CREATE TABLE cursors (
+    stream     text PRIMARY KEY,
+    stream_seq bigint NOT NULL
+);
+
 -- The views behind the hq verbs (docs/hq.md).
 CREATE VIEW hq_find AS
 SELECT t.merchant_id, t.store, t.terminal, t.terminal_code, x.txn_id, x.op, x.state, x.amount,

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,7 @@ func init() { verbs = append(verbs, newShipCommand) }
 
 func newShipCommand(g *globals) *cobra.Command {
 	var catchUp bool
+	var recordEvery time.Duration
 	cmd := &cobra.Command{
 		Use:   "ship",
 		Short: "Ship the home's journal to HQ over NATS JetStream (ShipURL), from the last acknowledged entry",
@@ -40,14 +42,16 @@ empty), the configuration or the journal cannot be used.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return g.ship(ctx, catchUp)
+			return g.ship(ctx, catchUp, recordEvery)
 		},
 	}
 	cmd.Flags().BoolVar(&catchUp, "catch-up", false, "exit once every entry in the journal is acknowledged")
+	cmd.Flags().DurationVar(&recordEvery, "record-every", 0, "record the acknowledged Seq in the journal at most this often (default 1s; tests)")
+	_ = cmd.Flags().MarkHidden("record-every")
 	return cmd
 }
 
-func (g *globals) ship(ctx context.Context, catchUp bool) error {
+func (g *globals) ship(ctx context.Context, catchUp bool, recordEvery time.Duration) error {
 	if err := g.checkHome(); err != nil {
 		return err
 	}
@@ -65,7 +69,7 @@ func (g *globals) ship(ctx context.Context, catchUp bool) error {
 		return withExit(ExitLibrary, err)
 	}
 	defer j.Close()
-	s, err := ship.New(ship.Options{Journal: j, Config: cfg, Home: g.home, Logger: lg, ExitWhenIdle: catchUp})
+	s, err := ship.New(ship.Options{Journal: j, Config: cfg, Home: g.home, Logger: lg, ExitWhenIdle: catchUp, FlushEvery: recordEvery})
 	if errors.Is(err, ship.ErrOff) {
 		return withExit(ExitLibrary, fmt.Errorf("%w: set ShipURL in %s", err, filepath.Join(g.home, config.FileName)))
 	}
