@@ -137,7 +137,6 @@ func (c *Collector) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("hq: jetstream: %w", err)
 	}
-	var cons jetstream.Consumer
 	backoff := time.Duration(0)
 	wait := func(err error) bool {
 		backoff = min(max(2*backoff, 200*time.Millisecond), 10*time.Second)
@@ -149,40 +148,56 @@ func (c *Collector) Run(ctx context.Context) error {
 			return true
 		}
 	}
+	// A fetcher goroutine fetches and decodes the next batch while this one
+	// stores the current one; reset stops it (and drops what it fetched)
+	// before the consumer is positioned again.
+	var ch chan fetched
+	var stopFetch context.CancelFunc
+	reset := func() {
+		if ch != nil {
+			stopFetch()
+			for range ch {
+			}
+			ch = nil
+		}
+	}
+	defer reset()
 	for ctx.Err() == nil {
-		if cons == nil {
-			if cons, err = c.position(ctx, js); err != nil {
-				cons = nil
+		if ch == nil {
+			cons, err := c.position(ctx, js)
+			if err != nil {
 				if !wait(err) {
 					break
 				}
 				continue
 			}
+			fctx, cancel := context.WithCancel(ctx)
+			stopFetch = cancel
+			ch = make(chan fetched, 1)
+			go c.fetchLoop(fctx, cons, ch)
 		}
-		batch, err := cons.Fetch(c.o.Batch, jetstream.FetchMaxWait(c.o.MaxWait))
-		if err != nil {
-			cons = nil
-			if !wait(err) {
+		var f fetched
+		var ok bool
+		select {
+		case f, ok = <-ch:
+		case <-ctx.Done():
+			return nil
+		}
+		if !ok || f.err != nil {
+			reset()
+			if !ok {
+				continue
+			}
+			if !wait(f.err) {
 				break
 			}
 			continue
 		}
-		var msgs []jetstream.Msg
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
-		}
-		if len(msgs) == 0 {
-			if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
-				cons = nil // consumer gone, connection lost: position again
-				if !wait(err) {
-					break
-				}
-			}
-			continue
-		}
-		done, err := c.Process(ctx, msgs)
+		t0 := time.Now()
+		done, err := c.process(ctx, f.ds)
+		c.log.Debug("hq collector: batch", zap.Int("messages", len(f.msgs)), zap.Duration("took", time.Since(t0)))
 		if err != nil {
-			cons = nil // not acknowledged: position at the cursor again
+			reset() // not acknowledged: position at the cursor again
 			if ctx.Err() != nil || !wait(err) {
 				break
 			}
@@ -192,16 +207,59 @@ func (c *Collector) Run(ctx context.Context) error {
 		if done > 0 {
 			// AckAll: acknowledging the last message processed
 			// acknowledges everything before it.
-			if err := msgs[done-1].Ack(); err != nil {
+			if err := f.msgs[done-1].Ack(); err != nil {
 				c.log.Warn("hq collector: ack failed (the cursor in PostgreSQL decides)", zap.Error(err))
 			}
 		}
-		if done < len(msgs) {
+		if done < len(f.msgs) {
 			c.log.Info("hq collector: delivery skipped ahead of the cursor; positioning again")
-			cons = nil
+			reset()
 		}
 	}
 	return nil
+}
+
+// fetched is one fetched batch, decoded, or the error that ended fetching.
+type fetched struct {
+	msgs []jetstream.Msg
+	ds   []delivery
+	err  error
+}
+
+// fetchLoop fetches batches from cons and sends them decoded to out until
+// ctx ends or a fetch fails (sent as the last item); it closes out.
+func (c *Collector) fetchLoop(ctx context.Context, cons jetstream.Consumer, out chan<- fetched) {
+	defer close(out)
+	send := func(f fetched) bool {
+		select {
+		case out <- f:
+			return f.err == nil
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(c.o.Batch, jetstream.FetchMaxWait(c.o.MaxWait))
+		if err != nil {
+			send(fetched{err: err})
+			return
+		}
+		var msgs []jetstream.Msg
+		for m := range batch.Messages() {
+			msgs = append(msgs, m)
+		}
+		if len(msgs) == 0 {
+			if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+				send(fetched{err: err}) // consumer gone, connection lost: position again
+				return
+			}
+			continue
+		}
+		ds, err := deliveries(msgs)
+		if !send(fetched{msgs: msgs, ds: ds, err: err}) {
+			return
+		}
+	}
 }
 
 // position ensures the stream and (re)creates the durable consumer so that
@@ -230,7 +288,7 @@ func (c *Collector) position(ctx context.Context, js jetstream.JetStream) (jetst
 	}
 	cons, err := js.CreateConsumer(ctx, c.o.Stream, jetstream.ConsumerConfig{Durable: c.o.Durable,
 		AckPolicy: jetstream.AckAllPolicy, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: cur + 1,
-		AckWait: c.o.AckWait, MaxAckPending: c.o.Batch, MaxRequestBatch: c.o.Batch})
+		AckWait: c.o.AckWait, MaxAckPending: 2 * c.o.Batch, MaxRequestBatch: c.o.Batch})
 	if err != nil {
 		return nil, fmt.Errorf("hq: consumer %s: %w", c.o.Durable, err)
 	}
@@ -255,7 +313,8 @@ func (c *Collector) cursor(ctx context.Context) (uint64, error) {
 type delivery struct {
 	streamSeq      uint64
 	subject, msgID string
-	data           []byte
+	rec            *journal.ShipRecord // nil when err is set
+	err            error               // why the message is not a record
 }
 
 // Process verifies and stores one batch of messages in one PostgreSQL
@@ -263,15 +322,26 @@ type delivery struct {
 // first, are done (stored, or at or below the cursor): fewer than
 // len(msgs) when a delivery skips ahead of the cursor. It is Run's work.
 func (c *Collector) Process(ctx context.Context, msgs []jetstream.Msg) (int, error) {
+	ds, err := deliveries(msgs)
+	if err != nil {
+		return 0, err
+	}
+	return c.process(ctx, ds)
+}
+
+// deliveries reads the messages' stream sequences and decodes their records.
+func deliveries(msgs []jetstream.Msg) ([]delivery, error) {
 	ds := make([]delivery, 0, len(msgs))
 	for _, m := range msgs {
 		md, err := m.Metadata()
 		if err != nil {
-			return 0, fmt.Errorf("hq: message metadata: %w", err)
+			return nil, fmt.Errorf("hq: message metadata: %w", err)
 		}
-		ds = append(ds, delivery{streamSeq: md.Sequence.Stream, subject: m.Subject(), msgID: m.Headers().Get(jetstream.MsgIDHeader), data: m.Data()})
+		d := delivery{streamSeq: md.Sequence.Stream, subject: m.Subject(), msgID: m.Headers().Get(jetstream.MsgIDHeader)}
+		d.rec, d.err = journal.DecodeShipRecord(m.Data())
+		ds = append(ds, d)
 	}
-	return c.process(ctx, ds)
+	return ds, nil
 }
 
 // row is an entry to insert.
@@ -321,7 +391,7 @@ func (c *Collector) process(ctx context.Context, all []delivery) (int, error) {
 	recs := make([]*journal.ShipRecord, len(ds))
 	var finds []finding
 	for i, d := range ds {
-		rec, err := journal.DecodeShipRecord(d.data)
+		rec, err := d.rec, d.err
 		if err == nil && d.subject != journal.ShipSubject(rec.MerchantID, rec.Terminal) {
 			err = fmt.Errorf("record of %s/%s published on subject %s", rec.MerchantID, rec.Terminal, d.subject)
 		}
@@ -569,23 +639,39 @@ func (c *Collector) store(ctx context.Context, tx pgx.Tx, ins []row, txns map[tx
 			return fmt.Errorf("store findings: %w", err)
 		}
 	}
-	b := &pgx.Batch{}
-	for name, st := range c.terms {
+	// The touched terminals' heads, in one statement.
+	var ids []int32
+	var maxSeqs, added []int64
+	var hashes [][]byte
+	var shipped []*time.Time
+	var withFindings []int32
+	for _, st := range c.terms {
 		if !st.touched {
 			continue
 		}
-		var shipped any
+		ids, maxSeqs, hashes, added = append(ids, st.id), append(maxSeqs, int64(st.maxSeq)), append(hashes, st.maxHash), append(added, st.stored)
+		var sh *time.Time
 		if !st.shipped.IsZero() {
-			shipped = st.shipped
+			v := st.shipped
+			sh = &v
 		}
-		b.Queue(`UPDATE terminals SET max_seq = $2, max_hash = $3, entries = entries + $4,
-			findings = (SELECT count(*) FROM findings WHERE terminal = $1),
-			last_shipped_at = greatest(last_shipped_at, $5), last_received_at = $6 WHERE id = $7`,
-			name, int64(st.maxSeq), st.maxHash, st.stored, shipped, now, st.id)
+		shipped = append(shipped, sh)
+		if st.found > 0 {
+			withFindings = append(withFindings, st.id)
+		}
 		st.touched, st.stored, st.found = false, 0, 0
 	}
-	if b.Len() > 0 {
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if len(ids) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE terminals t SET max_seq = u.max_seq, max_hash = u.max_hash, entries = t.entries + u.added,
+				last_shipped_at = greatest(t.last_shipped_at, u.shipped), last_received_at = $6
+			FROM unnest($1::integer[], $2::bigint[], $3::bytea[], $4::bigint[], $5::timestamptz[]) AS u(id, max_seq, max_hash, added, shipped)
+			WHERE t.id = u.id`, ids, maxSeqs, hashes, added, shipped, now); err != nil {
+			return fmt.Errorf("update terminals: %w", err)
+		}
+	}
+	if len(withFindings) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE terminals t SET findings = (SELECT count(*) FROM findings f WHERE f.terminal = t.terminal)
+			WHERE t.id = ANY($1::integer[])`, withFindings); err != nil {
 			return fmt.Errorf("update terminals: %w", err)
 		}
 	}

@@ -44,7 +44,7 @@ func startChild(t *testing.T, logPath string, args ...string) *child {
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), demoChildEnv+"=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	setPdeathsig(cmd)
 	require.NoError(t, cmd.Start())
 	c := &child{cmd: cmd, done: make(chan error, 1)}
 	go func() { c.done <- cmd.Wait(); logf.Close() }()
