@@ -57,7 +57,7 @@ func (j *Journal) Append(e *Entry, snap *Txn) error {
 	p := &pos{txn: e.TxnID}
 	err := j.guard(p, func() error {
 		return j.db.Update(func(tx *bolt.Tx) error {
-			if err := appendTx(j.path, tx, &ne, snap); err != nil {
+			if err := appendTx(j.path, tx, &ne, snap, j.verified.Load()); err != nil {
 				return err
 			}
 			committing = true
@@ -142,6 +142,11 @@ type journalMeta struct {
 	lastSeq  uint64
 	lastHash string // hex; "" while empty
 	txns     uint64
+	// verified is the verified mark (see CheckRecent); hasVerified is
+	// false in journals written before it existed.
+	verified    uint64
+	hasVerified bool
+	id          string // the journal's id ("" in journals older than ids)
 }
 
 func readMetaBucket(path string, b *bolt.Bucket) (journalMeta, error) {
@@ -160,6 +165,18 @@ func readMetaBucket(path string, b *bolt.Bucket) (journalMeta, error) {
 	}
 	if m.txns, ok = u64(b.Get(metaTxns)); !ok {
 		return m, bad("bad transaction count")
+	}
+	if v := b.Get(metaVerifiedSeq); v != nil {
+		if m.verified, ok = u64(v); !ok || m.verified > m.lastSeq {
+			return m, bad("bad verified seq")
+		}
+		m.hasVerified = true
+	}
+	if v := b.Get(metaID); v != nil {
+		if !validID(string(v)) {
+			return m, bad("bad journal id %s", quoteKey(v))
+		}
+		m.id = string(v)
 	}
 	h := b.Get(metaLastHash)
 	switch {
@@ -196,8 +213,9 @@ func loadTxn(path string, t *tables, id string) (s *Txn, seqs []uint64, live boo
 
 // appendTx is Append's work inside one write transaction: it validates e
 // against the stored snapshot, stores both and updates the indexes and meta.
-// It fills e.Seq, e.PrevHash and e.Hash.
-func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
+// It fills e.Seq, e.PrevHash and e.Hash, and stores verified as the
+// verified mark when it is above the stored one.
+func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn, verified uint64) error {
 	t, err := openTables(path, tx)
 	if err != nil {
 		return err
@@ -256,6 +274,11 @@ func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
 	}
 	if old == nil {
 		if err := t.meta.Put(metaTxns, seqKey(m.txns+1)); err != nil {
+			return err
+		}
+	}
+	if verified > m.verified && verified <= m.lastSeq {
+		if err := t.meta.Put(metaVerifiedSeq, seqKey(verified)); err != nil {
 			return err
 		}
 	}

@@ -33,6 +33,9 @@ var (
 	metaLastSeq  = []byte("last-seq")
 	metaLastHash = []byte("last-hash")
 	metaTxns     = []byte("txns")
+
+	metaVerifiedSeq = []byte("verified-seq")
+	metaID          = []byte("id")
 )
 
 // appendFill is the FillPercent of buckets whose keys mostly arrive in
