@@ -53,6 +53,8 @@ type options struct {
 	patience     time.Duration
 	onComplete   func(Completion)
 	onError      func(Failure)
+	verify       bool          // WithBackgroundVerify
+	verifyEvery  time.Duration // WithBackgroundVerify
 }
 
 // WithHome sets the home directory (WbCPSPay.conf, keys, journal, Log/).
@@ -123,6 +125,8 @@ type Engine struct {
 	unreachableSince time.Time
 
 	events *dispatcher
+
+	integ integrity // damage known in the journal, the userCode key (integrity.go)
 }
 
 // Open reads WbCPSPay.conf from the home, loads the keys, opens and locks the
@@ -164,15 +168,9 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 	if err := e.openGateway(o); err != nil {
 		return nil, err
 	}
-	jr, err := journal.Open(filepath.Join(o.home, JournalFile), journal.Options{Timeout: o.lockTimeout, Logger: e.zl})
+	jr, err := e.openJournal(o)
 	if err != nil {
-		if errors.Is(err, journal.ErrLocked) {
-			return nil, newError(paytree.L0006, err.Error(), err)
-		}
-		if errors.Is(err, journal.ErrCorrupt) {
-			return nil, newError(paytree.L0007, "the journal is damaged and was left untouched; nothing will be sent until it is repaired (keep the file for support, run `wbpay-engine verify`): "+err.Error(), err)
-		}
-		return nil, newError(paytree.L0007, err.Error(), err)
+		return nil, err
 	}
 	e.journal = jr
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -185,6 +183,7 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 		_ = e.Close()
 		return nil, err
 	}
+	e.startVerifier(o)
 	return e, nil
 }
 

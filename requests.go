@@ -89,6 +89,9 @@ func (e *Engine) PayConfirm(confirm bool) error {
 // failure is returned as L0007 and nothing is sent), then runs the rest of
 // the sequence in the background. With wait it waits for the end (or ctx).
 func (e *Engine) start(ctx context.Context, wait bool, op paytree.Operation, build func() (*run, error)) (*Result, error) {
+	if err := e.refuseDamaged(); err != nil {
+		return nil, err
+	}
 	r, err := build()
 	if err != nil {
 		return nil, err
@@ -184,7 +187,7 @@ func (e *Engine) newPay(req *PayRequest) (*run, error) {
 		t.PayType = req.PayType.Code()
 		t.ReceiptNo = req.ReceiptNo
 		t.UserCodeMasked = journal.MaskUserCode(req.UserCode)
-		t.UserCodeHash = journal.HashUserCode(req.UserCode)
+		t.UserCodeHash = e.hashUserCode(req.UserCode)
 	})
 }
 
@@ -220,7 +223,7 @@ func (e *Engine) newDeposit(req *DepositRequest) (*run, error) {
 		t.PayType = req.PayType.Code()
 		t.ReceiptNo = req.ReceiptNo
 		t.UserCodeMasked = journal.MaskUserCode(req.UserCode)
-		t.UserCodeHash = journal.HashUserCode(req.UserCode)
+		t.UserCodeHash = e.hashUserCode(req.UserCode)
 	})
 }
 

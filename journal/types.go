@@ -19,7 +19,7 @@ type ErrorInfo struct {
 
 // Txn is a transaction's snapshot: its latest state and what recovery needs
 // to resume it. The customer's full userCode is never stored: only
-// UserCodeMasked and UserCodeHash (see MaskUserCode, HashUserCode), and
+// UserCodeMasked and UserCodeHash (see MaskUserCode, HashUserCodeKeyed), and
 // Append drops a "userCode" key from Request.
 type Txn struct {
 	ID              string            `json:"id"` // requestId of its first request
@@ -30,7 +30,7 @@ type Txn struct {
 	Amount          int64             `json:"amount"`
 	PayType         string            `json:"payType,omitempty"` // wire code; "" = auto-detect
 	UserCodeMasked  string            `json:"userCodeMasked,omitempty"`
-	UserCodeHash    string            `json:"userCodeHash,omitempty"` // hex SHA-256
+	UserCodeHash    string            `json:"userCodeHash,omitempty"` // HashUserCodeKeyed ("01" + hex HMAC-SHA256); 64 hex digits (unkeyed SHA-256) in older entries
 	ReceiptNo       string            `json:"receiptNo,omitempty"`
 	OrderID         string            `json:"orderId,omitempty"` // the gateway's order (for refund/reverse: the target order)
 	TargetRequestID string            `json:"targetRequestId,omitempty"`

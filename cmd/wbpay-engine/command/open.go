@@ -125,6 +125,9 @@ func (g *globals) openJournal() (*journal.Journal, error) {
 	case !fi.IsDir():
 		return nil, withExit(ExitLibrary, fmt.Errorf("home %s is not a directory", g.home))
 	}
+	if err := wbpay.CheckJournalPresent(g.home); err != nil {
+		return nil, withExit(ExitLibrary, err)
+	}
 	path := filepath.Join(g.home, wbpay.JournalFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w at %s (nothing has been paid with this home)", errNoJournal, path)
