@@ -76,7 +76,7 @@ func TestDamageFoundBeforeSend(t *testing.T) {
 		res := payN(t, h, 3)
 		_, err := h.eng.Journal().Verify() // the mark passes every entry
 		require.NoError(t, err)
-		payN(t, h, 1)                                // … and is stored with this one
+		payN(t, h, 1) // … and is stored with this one
 		require.NoError(t, h.eng.Close())
 		damageOrderKey(t, h.home, res[0])
 
