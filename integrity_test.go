@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/wbpay/wbpay"
+	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/logging"
 	"github.com/wbpay/wbpay/paytree"
@@ -258,4 +259,30 @@ func TestUserCodeHashKeyed(t *testing.T) {
 		b, _ := os.ReadFile(f)
 		assert.False(t, bytes.Contains(b, bytes.TrimSpace(kb)), "the key is in the log %s", f)
 	}
+}
+
+// TestRecoveryGoesOnWhenDamaged: on a journal known to be damaged, the
+// intact unfinished transactions are still recovered, and only new
+// requests are refused.
+func TestRecoveryGoesOnWhenDamaged(t *testing.T) {
+	h := newHarness(t, harnessOpt{conf: map[string]string{"PayConfirmPollingMode": "no", "PayConfirmPollingTimeout": "30"}})
+	res := payN(t, h, 2)
+	require.NoError(t, h.eng.Pay(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(7)}))
+	first := h.waitEvents(3)
+	require.Equal(t, "complete:WAITING", describe(first[2:]))
+	id := first[2].Complete.TransactionID
+	require.NoError(t, h.eng.Close())
+	damageOrderKey(t, h.home, res[1])
+
+	h.events = nil
+	h.open(0)
+	require.ErrorIs(t, h.eng.Damaged(), journal.ErrCorrupt)
+	require.NoError(t, h.eng.WaitRecovered(context.Background()))
+	reps := h.eng.Recovered()
+	require.Len(t, reps, 1)
+	assert.Equal(t, id, reps[0].TransactionID)
+	require.NotNil(t, reps[0].Result)
+	assert.Equal(t, fsm.StateReversed, reps[0].Result.State, "the waiting pay was finished by recovery")
+	heldBy(0)(t, h.sim.Ledger(), &wbpay.Result{TransactionID: id})
+	requireRefused(t, h)
 }

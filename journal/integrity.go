@@ -2,11 +2,11 @@ package journal
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 
-	"github.com/wbpay/wbpay/fsm"
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 )
@@ -164,20 +164,22 @@ func (j *Journal) CheckRecent() (Recent, error) {
 	return r, nil
 }
 
-// checkSince is CheckRecent's work on entries r.From+1 … r.To.
+// checkSince is CheckRecent's work on entries r.From+1 … r.To: the chain
+// is recomputed in place (decodeEntry only runs to name damage), and one
+// entry per transaction is decoded to find its snapshot.
 func (j *Journal) checkSince(t *tables, p *pos, r *Recent) error {
-	prev := ""
+	var ch chain
 	if r.From > 0 {
 		*p = pos{seq: r.From}
-		h, ok := storedHash(t.entries.Get(seqKey(r.From)))
-		if !ok {
+		v := t.entries.Get(seqKey(r.From))
+		if len(v) < sha256.Size {
 			return j.corrupt(r.From, "", "entry is missing or too short")
 		}
-		prev = h
+		ch.set(v[:sha256.Size])
 	}
 	type seen struct {
 		seqs []uint64
-		to   fsm.State
+		last []byte // the value of its last entry
 	}
 	txns := map[string]*seen{}
 	var order []string
@@ -192,26 +194,37 @@ func (j *Journal) checkSince(t *tables, p *pos, r *Recent) error {
 		if seq != next {
 			return j.corrupt(next, "", "entry missing (the next stored is %d)", seq)
 		}
-		e, err := decodeEntry(seq, prev, v)
-		if err != nil {
+		var id []byte
+		if len(v) > sha256.Size {
+			id, _, _, ok = scanBody(v[sha256.Size:])
+		}
+		if !ok || !ch.link(seq, v) {
+			e, err := decodeEntry(seq, ch.hash(), v)
+			if err == nil {
+				err = errors.New("the entry reads differently in place and decoded")
+			}
 			return j.corrupt(seq, e.TxnID, "%v", err)
 		}
-		s := txns[e.TxnID]
+		s := txns[string(id)]
 		if s == nil {
 			s = &seen{}
-			txns[e.TxnID] = s
-			order = append(order, e.TxnID)
+			txns[string(id)] = s
+			order = append(order, string(id))
 		}
-		s.seqs, s.to = append(s.seqs, seq), e.To
-		prev = e.Hash
+		s.seqs, s.last = append(s.seqs, seq), v
 		next++
 	}
 	if next-1 != r.To {
 		return j.corrupt(next, "", "entries end at %d, meta says %d", next-1, r.To)
 	}
-	for _, id := range order {
-		s := txns[id]
+	for _, key := range order {
+		s := txns[key]
 		last := s.seqs[len(s.seqs)-1]
+		e, err := decodeBody(s.last[sha256.Size:])
+		if err != nil { // not reached: scanBody read it
+			return j.corrupt(last, "", "%v", err)
+		}
+		id := e.TxnID
 		*p = pos{seq: last, txn: id}
 		snap, seqs, _, err := loadTxn(j.path, t, id)
 		switch {
@@ -221,8 +234,8 @@ func (j *Journal) checkSince(t *tables, p *pos, r *Recent) error {
 			return j.corrupt(last, id, "belongs to no snapshot")
 		case seqs[len(seqs)-1] != last:
 			return j.corrupt(last, id, "the snapshot's last entry is %d", seqs[len(seqs)-1])
-		case snap.State != s.to:
-			return j.corrupt(last, id, "snapshot state %q, last entry goes to %q", snap.State, s.to)
+		case snap.State != e.To:
+			return j.corrupt(last, id, "snapshot state %q, last entry goes to %q", snap.State, e.To)
 		}
 		if err := listsAll(seqs, s.seqs); err != nil {
 			return j.corrupt(last, id, "%v", err)
