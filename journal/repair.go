@@ -89,9 +89,6 @@ func Repair(path string, opts RepairOptions) (*RepairReport, error) {
 		now = opts.Now
 	}
 	rep := &RepairReport{Path: path, Broken: path + BrokenSuffix}
-	if _, err := os.Lstat(rep.Broken); !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("repair: %s exists: an earlier repair's copy is never overwritten (move it away first)", rep.Broken)
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("repair: %w", err)
@@ -108,6 +105,9 @@ func Repair(path string, opts RepairOptions) (*RepairReport, error) {
 		return nil, fmt.Errorf("repair: %s verifies intact: nothing to repair", path)
 	}
 	rep.Damage = damage.Error()
+	if _, err := os.Lstat(rep.Broken); !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("repair: %s exists: an earlier repair's copy is never overwritten (move it away first)", rep.Broken)
+	}
 	id := opts.ID
 	if id == "" {
 		id = oldID
