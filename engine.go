@@ -154,16 +154,21 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 			e.release()
 		}
 	}()
-	lg, err := logging.Open(logging.Options{Dir: filepath.Join(o.home, "Log"), Level: cfg.LogLevel, Expire: cfg.LogExpire, Clock: o.clock, Also: o.tee})
+	logDir := filepath.Join(o.home, "Log")
+	lg, err := logging.Open(logging.Options{Dir: logDir, Level: cfg.LogLevel, Expire: cfg.LogExpire, Clock: o.clock, Also: o.tee})
 	if err != nil {
-		return nil, newError(paytree.L0001, fmt.Sprintf("open log directory: %v", err), err)
+		return nil, newError(paytree.L0001, fmt.Sprintf("%s is valid, but the log directory %s cannot be written (%v): make it writable for this user", cfgPath, logDir, err), err)
 	}
 	e.log, e.zl = lg, lg.Zap()
 	for _, w := range cfg.Warnings {
 		e.log.At(logging.Warning).Warn("configuration warning", zap.Int("line", w.Line), zap.String("key", w.Key), zap.String("detail", w.Message))
 	}
-	if e.priv, err = keys.LoadPrivate(cfg.ResolvePath(o.home, cfg.PrivateKeyFile)); err != nil {
+	privPath := cfg.ResolvePath(o.home, cfg.PrivateKeyFile)
+	if e.priv, err = keys.LoadPrivate(privPath); err != nil {
 		return nil, newError(paytree.L0002, err.Error(), err)
+	}
+	if w := keys.ModeWarning(privPath); w != "" {
+		e.log.At(logging.Warning).Warn("private key readable by others", zap.String("detail", w))
 	}
 	if err := e.openGateway(o); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/logging"
 	"github.com/wbpay/wbpay/paytree"
@@ -285,4 +287,45 @@ func TestRecoveryGoesOnWhenDamaged(t *testing.T) {
 	assert.Equal(t, fsm.StateReversed, reps[0].Result.State, "the waiting pay was finished by recovery")
 	heldBy(0)(t, h.sim.Ledger(), &wbpay.Result{TransactionID: id})
 	requireRefused(t, h)
+}
+
+// TestUnwritableLogDir: a Log/ that cannot be written is named with its
+// cause, not reported as a bad configuration file.
+func TestUnwritableLogDir(t *testing.T) {
+	home := t.TempDir()
+	writeKeys(t, home)
+	writeConf(t, home, testgw.TestModeConf())
+	logDir := filepath.Join(home, "Log")
+	require.NoError(t, os.WriteFile(logDir, []byte("not a directory"), 0o644)) // unwritable even for root
+	_, err := wbpay.Open(context.Background(), wbpay.WithHome(home))
+	require.Error(t, err)
+	assert.Equal(t, paytree.L0001, code(err))
+	assert.Contains(t, err.Error(), "the log directory "+logDir+" cannot be written")
+	assert.Contains(t, err.Error(), "is valid", "the configuration file itself is not blamed")
+}
+
+// TestPrivateKeyModeWarnedAtOpen: a private key readable by others is
+// warned about in the log at every open, not only by config check.
+func TestPrivateKeyModeWarnedAtOpen(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes do not show Windows ACLs")
+	}
+	h := newHarness(t, harnessOpt{})
+	require.NoError(t, h.eng.Close())
+	cfg := h.eng.Config()
+	key := cfg.ResolvePath(h.home, cfg.PrivateKeyFile)
+	require.NoError(t, os.Chmod(key, 0o644))
+	for range 2 {
+		h.open(0)
+		require.NoError(t, h.eng.Close())
+	}
+	logs, err := filepath.Glob(filepath.Join(h.home, "Log", "*.log"))
+	require.NoError(t, err)
+	n := 0
+	for _, f := range logs {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		n += strings.Count(string(b), "private key readable by others")
+	}
+	assert.Equal(t, 2, n, "one warning per open")
 }

@@ -69,7 +69,7 @@ func TestParseSyntax(t *testing.T) {
 		{name: "comments and blank lines", text: "# header\n\n   \n\t\n" + strings.ReplaceAll(full, "\n", "   # trailing comment\n\n# full-line comment\n") + "\n#end"},
 		{name: "no spaces around =", text: strings.ReplaceAll(full, " = ", "=")},
 		{name: "tabs and many spaces", text: strings.ReplaceAll(full, " = ", " \t  =\t  ")},
-		{name: "comment right after value", text: full + "\nLogLevel = 3#Sequence",
+		{name: "comment after a tab", text: full + "\nLogLevel = 3\t#Sequence",
 			check: func(t *testing.T, c *Config) { assert.Equal(t, LevelSequence, c.LogLevel) }},
 		{name: "Japanese in a comment", text: "# 支払の設定 (マーチャントID)\n" + full},
 		{name: "value keeps inner spaces and =", text: strings.Replace(full, "PrivateKeyFile = private.pem", "PrivateKeyFile = keys dir/a=b.pem", 1),
@@ -401,6 +401,10 @@ func TestWarnings(t *testing.T) {
 			[]Warning{{n + 2, "PayConfirmPollingTimeout", "10 s is not longer than PayConfirmPollingWait (10 s): the pay times out before the first poll"}}},
 		{"polling timings ignored when polling is off", []string{"PayConfirmPollingWait = 10", "PayConfirmPollingTimeout = 10"}, nil},
 		{"confirm num 2 is quiet", []string{"RequestConfirmNum = 2"}, nil},
+		{"'#' inside a value", []string{"ApiPathDeposit = /v2/deposit#x"},
+			[]Warning{{n, "ApiPathDeposit", `the value is cut at '#', which starts a comment: read as "/v2/deposit" (a value cannot contain '#')`}}},
+		{"a comment after a blank is quiet", []string{"ApiPathDeposit = /v2/deposit # the default"}, nil},
+		{"a comment line is quiet", []string{"#ApiPathRefund=/v2/refund"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/keys"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -91,6 +92,10 @@ func (g *globals) openEngine(ctx context.Context) (*wbpay.Engine, error) {
 	eng, err := wbpay.Open(ctx, opts...)
 	if err != nil {
 		return nil, withExit(ExitLibrary, explainOpen(err))
+	}
+	cfg := eng.Config()
+	if w := keys.ModeWarning(cfg.ResolvePath(g.home, cfg.PrivateKeyFile)); w != "" {
+		fmt.Fprintf(g.stderr, "warning: %s\n", w)
 	}
 	return eng, nil
 }
