@@ -100,7 +100,7 @@ func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn)) 
 		snap.Recovered = true
 	}
 	info.TxnID, info.Event, info.From, info.To, info.Time = snap.ID, ev, r.m.State(), to, now
-	if err := crashpoint.Hit(crashpoint.Name(r.txn.Op.String(), string(ev), "journal-before")); err != nil {
+	if err := crashpoint.Hit(crashpoint.Commit(r.txn.Op.String(), string(ev), false)); err != nil {
 		return newError(paytree.L0007, err.Error(), err)
 	}
 	if err := r.e.journal.Append(&info, snap); err != nil {
@@ -111,16 +111,15 @@ func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn)) 
 		return newError(paytree.L0007, "state machine: "+err.Error(), err)
 	}
 	r.txn = snap
-	_ = crashpoint.Hit(crashpoint.Name(r.txn.Op.String(), string(ev), "journal-after"))
+	_ = crashpoint.Hit(crashpoint.Commit(r.txn.Op.String(), string(ev), true))
 	return nil
 }
 
 // send sends one signed request and logs it at Sequence level.
 func (r *run) send(kind paytree.Operation, path string, f paytree.Fields) transport.Result {
-	name := crashpoint.Name(r.txn.Op.String(), kind.String())
-	_ = crashpoint.Hit(name + "/send-before")
+	_ = crashpoint.Hit(crashpoint.Send(r.txn.Op.String(), kind.String(), false))
 	res := r.e.gw.Send(r.ctx, path, f)
-	_ = crashpoint.Hit(name + "/received")
+	_ = crashpoint.Hit(crashpoint.Send(r.txn.Op.String(), kind.String(), true))
 	if lg := r.e.log.At(logging.Sequence); r.e.log.Enabled(logging.Sequence) {
 		lg.Info("exchange", zap.String("txn-id", r.txn.ID), zap.String("request", kind.String()),
 			zap.String("request-id", f[paytree.FRequestID]), zap.String("path", path),

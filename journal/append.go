@@ -9,16 +9,9 @@ import (
 	"time"
 
 	"github.com/wbpay/wbpay/fsm"
-	"github.com/wbpay/wbpay/internal/crashpoint"
 	"github.com/wbpay/wbpay/paytree"
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
-)
-
-// Crash points around the commit of an Append.
-const (
-	PointCommitBefore = "journal/commit/before"
-	PointCommitAfter  = "journal/commit/after"
 )
 
 // Append journals e and the transaction's new snapshot snap in one bbolt
@@ -28,9 +21,8 @@ const (
 // snap.ID or snap.State does not match e, or e.From is not the stored state
 // (fsm.StateNew for a new transaction); ErrInvalid for input that cannot be
 // stored. snap is not modified; a "userCode" key in snap.Request is not
-// stored. The crash point "journal/commit/before" runs before the commit (its
-// error aborts the append and is returned wrapped), "journal/commit/after"
-// after it.
+// stored. Append has no crash points of its own: the sequence driver's
+// points before and after each journal commit mark the same moments.
 func (j *Journal) Append(e *Entry, snap *Txn) error {
 	if e == nil || snap == nil {
 		return fmt.Errorf("%w: nil entry or snapshot", ErrInvalid)
@@ -48,9 +40,6 @@ func (j *Journal) Append(e *Entry, snap *Txn) error {
 	}
 	if f := j.failed.Load(); f != nil {
 		return fmt.Errorf("%w: %w", ErrFailed, *f)
-	}
-	if err := crashpoint.Hit(PointCommitBefore); err != nil {
-		return fmt.Errorf("journal: commit of txn %s aborted: %w", e.TxnID, err)
 	}
 	ne := *e
 	committing := false
@@ -77,9 +66,6 @@ func (j *Journal) Append(e *Entry, snap *Txn) error {
 	}
 	e.Seq, e.PrevHash, e.Hash = ne.Seq, ne.PrevHash, ne.Hash
 	j.notifyChanged()
-	if err := crashpoint.Hit(PointCommitAfter); err != nil {
-		j.log.Warn("crash point after commit", zap.String("txn-id", e.TxnID), zap.Error(err))
-	}
 	return nil
 }
 
