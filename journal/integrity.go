@@ -240,9 +240,12 @@ func (j *Journal) checkSince(t *tables, p *pos, r *Recent) error {
 		if err := listsAll(seqs, s.seqs); err != nil {
 			return j.corrupt(last, id, "%v", err)
 		}
-		cr, o, rc := indexKeys(snap)
+		cr, o, rc, ik := indexKeys(snap)
 		if t.byCreated.Get(cr) == nil {
 			return j.corrupt(last, id, "missing from the creation-time index")
+		}
+		if ik != nil && (t.byIdem == nil || t.byIdem.Get(ik) == nil) {
+			return j.corrupt(last, id, "missing from the idempotency index under %q", snap.IdempotencyKey)
 		}
 		if o != nil && t.byOrder.Get(o) == nil {
 			return j.corrupt(last, id, "missing from the order index under %q", snap.OrderID)

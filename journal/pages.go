@@ -297,7 +297,7 @@ func (c *pageCheck) leaf(id uint64, buf []byte, lo, hi []byte, depth int) error 
 
 // isIndex reports whether the top-level bucket name is an index.
 func isIndex(name string) bool {
-	return name == string(bucketByCreated) || name == string(bucketByOrder) || name == string(bucketByReceipt)
+	return name == string(bucketByCreated) || name == string(bucketByOrder) || name == string(bucketByReceipt) || name == string(bucketByIdem)
 }
 
 // nested checks the bucket stored under key in page id. A bucket nested in
