@@ -28,7 +28,18 @@ func TestCheckRecentMark(t *testing.T) {
 	r, err = j.CheckRecent()
 	require.NoError(t, err)
 	assert.Equal(t, Recent{From: 12, To: 16, Txns: 1}, r, "only the pay after the mark")
+	require.NoError(t, j.Close()) // no Append: Close stores the mark
+
+	j = openAt(t, path)
+	r, err = j.CheckRecent()
+	require.NoError(t, err)
+	assert.Equal(t, Recent{From: 16, To: 16}, r, "a run that only checked stored its mark at Close")
 	require.NoError(t, j.Close())
+
+	ro := openAt(t, path, func(o *Options) { o.ReadOnly = true })
+	_, err = ro.Verify()
+	require.NoError(t, err)
+	require.NoError(t, ro.Close(), "a read-only journal stores nothing")
 }
 
 // TestCheckRecentFindsDamage: damage after the mark is found and recorded

@@ -290,10 +290,44 @@ func (j *Journal) Close() error {
 	}
 	j.closed = true
 	defer j.notifyChanged()
+	j.storeMark()
 	if err := j.db.Close(); err != nil {
 		return fmt.Errorf("close journal %s: %w", j.path, err)
 	}
 	return nil
+}
+
+// storeMark stores the verified mark when a check moved it and no Append
+// stored it since (a run that only read): one small commit at Close, so
+// that the next start does not check the same entries again. Nothing is
+// written to a read-only, failed or damaged journal; an error only means
+// the next start checks more.
+func (j *Journal) storeMark() {
+	mark := j.verified.Load()
+	if mark == 0 || j.readOnly || j.failed.Load() != nil || j.Damaged() != nil {
+		return
+	}
+	var stored journalMeta
+	err := j.guard(&pos{where: "reading the meta"}, func() error {
+		return j.db.View(func(tx *bolt.Tx) error {
+			t, err := openTables(j.path, tx)
+			if err == nil {
+				stored, err = readMetaBucket(j.path, t.meta)
+			}
+			return err
+		})
+	})
+	if err != nil || mark <= stored.verified || mark > stored.lastSeq {
+		return
+	}
+	err = j.guard(&pos{where: "storing the verified mark"}, func() error {
+		return j.db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(metaVerifiedSeq, seqKey(mark))
+		})
+	})
+	if err != nil {
+		j.log.Warn("journal: verified mark not stored", zap.String("path", j.path), zap.Error(err))
+	}
 }
 
 // pos is where a read or check is, so that a panic or fault inside bbolt can
