@@ -161,6 +161,9 @@ func (j *Journal) CheckRecent() (Recent, error) {
 		return r, err
 	}
 	j.markVerified(r.To)
+	if r.To > r.From {
+		j.recent.Store(true)
+	}
 	return r, nil
 }
 

@@ -50,6 +50,7 @@ type Journal struct {
 
 	damaged  atomic.Pointer[error] // the first damage Verify or CheckRecent found
 	verified atomic.Uint64         // the verified mark the next Append stores (0: none)
+	recent   atomic.Bool           // CheckRecent moved the mark: Close stores it unless an Append did
 
 	changeMu sync.Mutex
 	changed  chan struct{} // closed (and replaced) after each committed Append
@@ -297,14 +298,14 @@ func (j *Journal) Close() error {
 	return nil
 }
 
-// storeMark stores the verified mark when a check moved it and no Append
-// stored it since (a run that only read): one small commit at Close, so
+// storeMark stores the verified mark when CheckRecent moved it and no
+// Append stored it since (a start without requests): one small commit at Close, so
 // that the next start does not check the same entries again. Nothing is
 // written to a read-only, failed or damaged journal; an error only means
 // the next start checks more.
 func (j *Journal) storeMark() {
 	mark := j.verified.Load()
-	if mark == 0 || j.readOnly || j.failed.Load() != nil || j.Damaged() != nil {
+	if mark == 0 || !j.recent.Load() || j.readOnly || j.failed.Load() != nil || j.Damaged() != nil {
 		return
 	}
 	var stored journalMeta
