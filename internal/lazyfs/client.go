@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,15 +31,17 @@ func Check() error {
 	return nil
 }
 
-// BuildServer builds the lazyfsd server into dir and returns its path. The
-// go command must be on PATH (it is, under go test).
-func BuildServer(dir string) (string, error) {
+// BuildServer builds the lazyfsd server into dir, with the extra go build
+// flags given (e.g. "-race"), and returns its path. The go command must be
+// on PATH (it is, under go test).
+func BuildServer(dir string, flags ...string) (string, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return "", fmt.Errorf("lazyfs: build the server: %w", err)
 	}
 	bin := filepath.Join(dir, "lazyfsd")
-	cmd := exec.Command(goBin, "build", "-o", bin, "github.com/wbpay/wbpay/internal/lazyfs/cmd/lazyfsd")
+	args := append(append([]string{"build"}, flags...), "-o", bin, "github.com/wbpay/wbpay/internal/lazyfs/cmd/lazyfsd")
+	cmd := exec.Command(goBin, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("lazyfs: build the server: %v: %s", err, out)
 	}
@@ -72,6 +75,8 @@ func Start(bin string, cfg Config) (*Mount, error) {
 	}
 	m := &Mount{cfg: cfg, cmd: exec.Command(bin, args...), stderr: &syncBuffer{}, waited: make(chan struct{})}
 	m.cmd.Stderr = m.stderr
+	// A race-built server would sleep a second at each exit.
+	m.cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
 	var err error
 	if m.in, err = m.cmd.StdinPipe(); err != nil {
 		return nil, err
@@ -145,7 +150,9 @@ func (m *Mount) Sync() error {
 // the backing directory holds only what was durable; Start mounts it again.
 func (m *Mount) Cut(seed int64, tear bool) (Report, error) {
 	r, err := m.call(request{Op: "cut", Seed: seed, Tear: tear})
-	m.end()
+	if eerr := m.end(); err == nil {
+		err = eerr
+	}
 	var rep Report
 	if r.Report != nil {
 		rep = *r.Report
@@ -156,25 +163,34 @@ func (m *Mount) Cut(seed int64, tear bool) (Report, error) {
 // Unmount is a clean shutdown: everything becomes durable first.
 func (m *Mount) Unmount() error {
 	_, err := m.call(request{Op: "unmount"})
-	m.end()
+	if eerr := m.end(); err == nil {
+		err = eerr
+	}
 	return err
 }
 
-// end waits for the server to exit.
-func (m *Mount) end() {
+// end waits for the server to exit; an exit other than 0 (a race report
+// of a -race build is one) is an error carrying its stderr.
+func (m *Mount) end() error {
 	if m.ended {
-		return
+		return nil
 	}
 	m.ended = true
 	_ = m.in.Close()
-	done := make(chan struct{})
-	go func() { _ = m.cmd.Wait(); close(done) }()
+	done := make(chan error, 1)
+	go func() { done <- m.cmd.Wait() }()
+	var err error
 	select {
-	case <-done:
+	case err = <-done:
 	case <-time.After(30 * time.Second):
 		_ = m.cmd.Process.Kill()
 		<-done
+		err = errors.New("did not exit within 30s")
 	}
+	if err != nil {
+		return fmt.Errorf("lazyfs: server: %v (stderr: %s)", err, m.stderr.String())
+	}
+	return nil
 }
 
 // Close stops a server still running without writing its backing
@@ -183,7 +199,7 @@ func (m *Mount) Close() {
 	if m.ended {
 		return
 	}
-	m.end()
+	_ = m.end()
 	// A server killed before it unmounted leaves a dead mount behind.
 	_ = exec.Command("fusermount3", "-u", "-z", m.cfg.Mountpoint).Run()
 }

@@ -707,6 +707,7 @@ var (
 	_ fs.FileFlusher   = (*file)(nil)
 	_ fs.FileGetattrer = (*file)(nil)
 	_ fs.FileLseeker   = (*file)(nil)
+	_ fs.FileStatxer   = (*file)(nil)
 )
 
 func (h *file) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -716,6 +717,9 @@ func (h *file) Release(ctx context.Context) syscall.Errno { return h.lf.Release(
 func (h *file) Flush(ctx context.Context) syscall.Errno   { return h.lf.Flush(ctx) }
 func (h *file) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Errno {
 	return h.lf.Getattr(ctx, out)
+}
+func (h *file) Statx(ctx context.Context, flags uint32, mask uint32, out *fuse.StatxOut) syscall.Errno {
+	return h.lf.Statx(ctx, flags, mask, out)
 }
 func (h *file) Lseek(ctx context.Context, off uint64, whence uint32) (uint64, syscall.Errno) {
 	return h.lf.Lseek(ctx, off, whence)
