@@ -121,8 +121,10 @@ type Engine struct {
 	// unreachableSince: when recovery found the gateway unreachable, while
 	// it waits for it (zero otherwise).
 	unreachableSince time.Time
+	resuming         bool // a background resumer waits for the gateway for parked transactions
 
 	events *dispatcher
+	stream eventStream // the volatile part of the durable event stream
 }
 
 // Open reads WbCPSPay.conf from the home, loads the keys, opens and locks the

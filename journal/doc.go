@@ -42,6 +42,10 @@
 //	            value empty.
 //	by-order    key: OrderID, 0x00, id; value empty (only when OrderID != "").
 //	by-receipt  key: ReceiptNo, 0x00, id; value empty (only when ReceiptNo != "").
+//	by-idem     key: IdempotencyKey, 0x00, id; value empty (only when the
+//	            key is set). Created with the first keyed snapshot: a
+//	            journal from before keys existed has no such bucket, and
+//	            reads treat a missing one as empty.
 //	meta        "version"   = "wbpay-journal/1" (Open refuses anything else)
 //	            "last-seq"  = 8 bytes big-endian (0 while empty)
 //	            "last-hash" = the last entry's hash, 32 raw bytes (absent while empty)
@@ -63,13 +67,23 @@
 // An entry's body is its fields but Seq, PrevHash and Hash, in the order of
 // the Entry struct: TxnID, Time, Event, From, To, RequestID, Kind, HTTP,
 // ResultCode, Error, Note.
+// When the transition raised CompleteEvents or ErrorEvents (Entry.Events),
+// the body goes on with a 1 byte, the uvarint count n ≥ 1 and n records:
+// a flags byte (1 ErrorEvent, 2 final, 4 recovered), the operation's name,
+// then for an ErrorEvent its error, for a CompleteEvent varint TransStatus,
+// OrderID, varint Amount, PayType, TransTime and varint RefundedTotal. An
+// entry without events ends after Note, exactly as before events were
+// journaled, so older journals read and verify unchanged. The events are
+// hashed with the rest of the body: the daemon replays them from here.
 //
 // A snapshot value is a CRC-32C (Castagnoli, 4 bytes big-endian) of the rest;
 // the uvarint count n ≥ 1 of the transaction's entries and n uvarints: its
 // first Seq, then the gap to each next one; then the Txn's fields in the
 // order of the struct, with Request as a uvarint count and its key/value
 // strings sorted by key, Step as its five fields, WaitingSince as a 0 byte
-// when zero (else 1 and the time) and Recovered as one byte.
+// when zero (else 1 and the time) and Recovered as one byte; a snapshot with an
+// IdempotencyKey goes on with a 1 byte and the key (one without ends there,
+// as before keys existed).
 //
 // Ids, order ids and receipt numbers hold no NUL byte and are at most 256
 // bytes. A finished pay of four entries takes about 1.3 KiB of pages, of

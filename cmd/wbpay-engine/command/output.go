@@ -112,6 +112,7 @@ type resultJSON struct {
 	Amount        int64       `json:"amount"`
 	PayType       string      `json:"payType"`
 	Recovered     bool        `json:"recovered,omitempty"`
+	Replayed      bool        `json:"replayed,omitempty"` // the idempotency key had started it: nothing was sent again
 	Events        []eventJSON `json:"events"`
 }
 
@@ -137,7 +138,7 @@ func toEventJSON(ev wbpay.Event) eventJSON {
 func toResultJSON(r *wbpay.Result) resultJSON {
 	out := resultJSON{TransactionID: r.TransactionID, Operation: r.Operation.String(), State: string(r.State),
 		OrderID: r.OrderID, TransStatus: statusName(r.TransStatus), Amount: r.Amount, PayType: channelCode(r.PayType),
-		Recovered: r.Recovered, Events: []eventJSON{}}
+		Recovered: r.Recovered, Replayed: r.Replayed, Events: []eventJSON{}}
 	for _, ev := range r.Events {
 		out.Events = append(out.Events, toEventJSON(ev))
 	}
@@ -235,6 +236,9 @@ func printResult(w io.Writer, r *wbpay.Result) {
 	if r.Recovered {
 		fmt.Fprintln(w, "  finished by recovery after a restart")
 	}
+	if r.Replayed {
+		fmt.Fprintln(w, "  already started under this idempotency key: nothing was sent again (this is where it stands)")
+	}
 	for _, ev := range r.Events {
 		printEvent(w, ev)
 	}
@@ -282,6 +286,16 @@ type txnJSON struct {
 	WaitingSince   string     `json:"waitingSince,omitempty"`
 	LastError      *errorJSON `json:"lastError,omitempty"`
 	Recovered      bool       `json:"recovered,omitempty"`
+	IdempotencyKey string     `json:"idempotencyKey,omitempty"`
+	// Resolution and ResolvedBy: what a person recorded for an escalated
+	// transaction (state resolved).
+	Resolution string `json:"resolution,omitempty"`
+	ResolvedBy string `json:"resolvedBy,omitempty"`
+	// Standing of a pay or deposit (history): refunds and the reverse of
+	// its order, and whether the channel still holds money of it.
+	RefundedTotal *int64 `json:"refundedTotal,omitempty"`
+	ReversedBy    string `json:"reversedBy,omitempty"`
+	Held          *bool  `json:"held,omitempty"`
 }
 
 // errorJSON is a journaled error.
@@ -305,7 +319,8 @@ func toTxnJSON(t *journal.Txn) txnJSON {
 		Amount: t.Amount, PayType: t.PayType, TransStatus: statusName(paytree.TransStatus(t.TransStatus)),
 		ReceiptNo: t.ReceiptNo, UserCodeMasked: t.UserCodeMasked, CreatedAt: rfc3339(t.CreatedAt),
 		UpdatedAt: rfc3339(t.UpdatedAt), WaitingSince: rfc3339(t.WaitingSince), LastError: toErrorJSON(t.LastError),
-		Recovered: t.Recovered}
+		Recovered: t.Recovered, IdempotencyKey: t.IdempotencyKey,
+		Resolution: t.Request[journal.KeyResolution], ResolvedBy: t.Request[journal.KeyResolvedBy]}
 }
 
 // payTypeName returns the channel name of a wire code ("" for none).
