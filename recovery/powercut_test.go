@@ -319,7 +319,8 @@ func TestPowerCutAfterInit(t *testing.T) {
 // TestPowerCutSoak is TestChaosSoak with power cuts: random operations
 // against random gateway faults on one home on a lossy disk, the child
 // killed at a random moment (or not), the power cut as soon as it is gone,
-// recovery after every step and the invariants checked each time. It runs
+// at times a second cut while `wbpay-engine recover` runs, then recovery
+// after every step and the invariants checked each time. It runs
 // only with -chaos.powercut, for -chaos.duration (default 45 s);
 // -chaos.seed replays a run.
 func TestPowerCutSoak(t *testing.T) {
@@ -355,7 +356,7 @@ func TestPowerCutSoak(t *testing.T) {
 		sim.FaultExtraField, sim.FaultProcessing}
 	ops := []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse, paytree.OpDeposit, paytree.OpConfirm, 0}
 	var orders []string
-	steps, kills, violations, escalated, lostOps, torn := 0, 0, 0, 0, 0, 0
+	steps, kills, violations, escalated, lostOps, torn, recoveryCuts := 0, 0, 0, 0, 0, 0, 0
 	deadline := time.Now().Add(duration)
 	for time.Now().Before(deadline) {
 		steps++
@@ -398,6 +399,17 @@ func TestPowerCutSoak(t *testing.T) {
 			torn++
 		}
 		v := append(homeIntact(home), resultSurvived(home, res)...)
+		if rng.Intn(4) == 0 {
+			// The power fails again while the recovery at boot runs.
+			rec := runChild(t, home, g, "", "", time.Duration(1+rng.Intn(300))*time.Millisecond, "recover")
+			if rec.killed {
+				kills++
+			}
+			rep = disk.Cut(rng.Int63())
+			recoveryCuts++
+			lostOps += len(rep.LostOps)
+			v = append(v, homeIntact(home)...)
+		}
 		for i := range faults {
 			faults[i].Probability /= 3
 		}
@@ -418,7 +430,7 @@ func TestPowerCutSoak(t *testing.T) {
 		}
 		orders = ordersOf(g.Sim.Ledger())
 	}
-	fmt.Fprintf(os.Stdout, "power-cut soak: seed %d, %d steps, %d kills, %d power cuts (%d unsynced namespace operations lost, %d writes torn), %d escalated, %d invariant violations\n",
-		seed, steps, kills, steps, lostOps, torn, escalated, violations)
+	fmt.Fprintf(os.Stdout, "power-cut soak: seed %d, %d steps, %d kills, %d power cuts (%d of them during a recovery; %d unsynced namespace operations lost, %d writes torn), %d escalated, %d invariant violations\n",
+		seed, steps, kills, steps+recoveryCuts, recoveryCuts, lostOps, torn, escalated, violations)
 	assert.Zero(t, violations)
 }
