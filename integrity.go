@@ -233,12 +233,12 @@ func loadUserCodeKey(home string) ([]byte, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("userCode key: %w", err)
 		}
-		err := atomicfile.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600, true)
-		if err == nil {
+		werr := atomicfile.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600, true)
+		if werr == nil {
 			return key, nil
 		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("create the userCode key %s: %w", path, err)
+		if !errors.Is(werr, fs.ErrExist) {
+			return nil, fmt.Errorf("create the userCode key %s: %w", path, werr)
 		}
 		b, err = os.ReadFile(path) // created meanwhile by another opener
 	}

@@ -100,7 +100,7 @@ func Repair(path string, opts RepairOptions) (*RepairReport, error) {
 	}
 	defer unlock()
 
-	damage, oldID := verifyForRepair(path)
+	oldID, damage := verifyForRepair(path)
 	if damage == nil {
 		return nil, fmt.Errorf("repair: %s verifies intact: nothing to repair", path)
 	}
@@ -131,22 +131,22 @@ func Repair(path string, opts RepairOptions) (*RepairReport, error) {
 	return rep, nil
 }
 
-// verifyForRepair runs Verify on path read-only: the damage (nil when it
-// is intact) and the journal's id when its meta could be read.
-func verifyForRepair(path string) (damage error, id string) {
+// verifyForRepair runs Verify on path read-only: the journal's id when its
+// meta could be read, and the damage (nil when it is intact).
+func verifyForRepair(path string) (id string, damage error) {
 	j, err := Open(path, Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {
-			return err, ""
+			return "", err
 		}
-		return fmt.Errorf("%w: cannot be opened: %v", ErrCorrupt, err), ""
+		return "", fmt.Errorf("%w: cannot be opened: %v", ErrCorrupt, err)
 	}
 	defer j.Close()
 	id, _ = j.ID()
 	if _, err := j.Verify(); err != nil {
-		return err, id
+		return id, err
 	}
-	return nil, id
+	return id, nil
 }
 
 // salvaged is what salvage found in the damaged file's pages.
