@@ -146,7 +146,7 @@ var keyTable = []keyDef{
 
 	{section: "Reverse deadline (取消期限, optional)",
 		name: "ReverseWindow", ja: "取消可能期間",
-		help: "Seconds after a pay or deposit during which the gateway accepts its reverse (取消); later only a refund (返金) undoes it. The engine states the deadline on each paid pay and deposit and refuses a later reverse before sending it. Default 86400 (24 h, the simulator's window); 0 turns the local check off (the gateway still decides). At most 2678400 (31 days).",
+		help:   "Seconds after a pay or deposit during which the gateway accepts its reverse (取消); later only a refund (返金) undoes it. The engine states the deadline on each paid pay and deposit and refuses a later reverse before sending it. Default 86400 (24 h, the simulator's window); 0 turns the local check off (the gateway still decides). At most 2678400 (31 days).",
 		maxSec: maxWindow,
 		field:  func(c *Config) any { return &c.ReverseWindow }},
 
