@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/fsm"
@@ -157,13 +158,14 @@ func (s *sheet) put(text string) {
 
 // line writes text left-aligned, broken at the width.
 func (s *sheet) line(text string) {
-	for _, part := range split(text, s.w) {
+	for _, part := range split(clean(text), s.w) {
 		s.put(part)
 	}
 }
 
 // center writes text centred (left of centre when the space is odd).
 func (s *sheet) center(text string) {
+	text = clean(text)
 	n := Columns(text)
 	if n >= s.w {
 		s.line(text)
@@ -174,7 +176,7 @@ func (s *sheet) center(text string) {
 
 // right writes text right-aligned, broken at the width.
 func (s *sheet) right(text string) {
-	for _, part := range split(text, s.w) {
+	for _, part := range split(clean(text), s.w) {
 		s.put(strings.Repeat(" ", s.w-Columns(part)) + part)
 	}
 }
@@ -182,6 +184,7 @@ func (s *sheet) right(text string) {
 // kv writes label left and value right on one line when both fit with a
 // space between, else the label, then the value right-aligned below.
 func (s *sheet) kv(label, value string) {
+	label, value = clean(label), clean(value)
 	if value == "" {
 		value = "-"
 	}
@@ -192,6 +195,21 @@ func (s *sheet) kv(label, value string) {
 	}
 	s.line(label)
 	s.right(value)
+}
+
+// clean makes text printable on one line: a control character (a line
+// break, a tab, an escape that would drive the printer) becomes a space,
+// and bytes that are not UTF-8 become "?".
+func clean(text string) string {
+	return strings.Map(func(c rune) rune {
+		switch {
+		case c == utf8.RuneError:
+			return '?'
+		case c < 0x20, c >= 0x7f && c < 0xa0:
+			return ' '
+		}
+		return c
+	}, text)
 }
 
 // split breaks text into pieces of at most w columns (a wide character
