@@ -293,3 +293,22 @@ func TestReceipt(t *testing.T) {
 	_, err = h.eng.Receipt("0000000000000000000000000000dead")
 	requireCode(t, err, paytree.L0003)
 }
+
+// TestVoidDeadlineOff: with ReverseWindow = 0 the engine states no deadline
+// and sends the reverse; the gateway decides (E3003 past its own window).
+func TestVoidDeadlineOff(t *testing.T) {
+	h := newHarness(t, harnessOpt{manualClock: true, conf: map[string]string{"ReverseWindow": "0"}})
+	ctx := context.Background()
+	paid, err := h.eng.PaySync(ctx, &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 800, UserCode: classCode(0)})
+	require.NoError(t, err)
+	require.NotNil(t, paid.Receipt)
+	assert.True(t, paid.Receipt.ReversibleUntil.IsZero(), "no local deadline")
+	h.clock.Advance(25 * time.Hour)
+	sent := len(h.sim.Ledger().Requests)
+	res, err := h.eng.ReverseSync(ctx, &wbpay.ReverseRequest{OrderID: paid.OrderID})
+	require.NoError(t, err)
+	assert.Equal(t, fsm.StateFailed, res.State)
+	require.NotNil(t, res.Err())
+	assert.Equal(t, paytree.E3003, res.Err().Code, "the gateway refused it")
+	assert.Greater(t, len(h.sim.Ledger().Requests), sent, "it was sent")
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wbpay/wbpay"
+	"github.com/wbpay/wbpay/journal"
 )
 
 // TestReportCommand (issue 14.2): report interim keeps the day open,
@@ -85,8 +86,20 @@ func TestReportCommand(t *testing.T) {
 	hist := e.run("history")
 	assert.Equal(t, ExitOK, hist.code)
 	assert.Contains(t, hist.stdout, wbpay.CloseID("2026-11-25"))
-	assert.Equal(t, ExitOK, e.run("show", wbpay.CloseID("2026-11-25")).code)
-	assert.Equal(t, ExitOK, e.run("export", "--format", "csv").code)
+	show := e.run("show", wbpay.CloseID("2026-11-25"), "-o", "json")
+	require.Equal(t, ExitOK, show.code)
+	var tl struct {
+		Entries []struct {
+			Close *journal.DayClose `json:"close"`
+		} `json:"entries"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(show.stdout), &tl))
+	require.Len(t, tl.Entries, 1)
+	require.NotNil(t, tl.Entries[0].Close, "show -o json has the journaled totals")
+	assert.Len(t, tl.Entries[0].Close.Lines, len(closed.Lines))
+	exp := e.run("export", "--format", "jsonl")
+	assert.Equal(t, ExitOK, exp.code)
+	assert.Contains(t, exp.stdout, `"close":{"day":"2026-11-25"`, "export has them too")
 
 	next := e.run("report", "interim", "-o", "json")
 	var nrep wbpay.Report
