@@ -38,8 +38,8 @@ func total(rep *wbpay.Report, op string) wbpay.ReportLine {
 
 // TestDayTotals (issue 14.2): interim and daily totals against a history
 // with every operation and outcome — paid, failed, refunded, reversed,
-// deposited, escalated, resolved, and a pay finished by recovery after a
-// restart; the daily report closes the day in a hash-chained entry, later
+// deposited, a pay undone by the engine, an escalated pay and refund, a
+// resolved refund, and a pay finished by recovery after a restart; the daily report closes the day in a hash-chained entry, later
 // activity goes to the next business day, and the closed day reprints
 // identically.
 func TestDayTotals(t *testing.T) {
@@ -76,9 +76,17 @@ func TestDayTotals(t *testing.T) {
 	toResolve, err := h.eng.RefundSync(ctx, &wbpay.RefundRequest{OrderID: e.OrderID, RefundAmount: 100})
 	require.NoError(t, err)
 	require.Equal(t, fsm.StateEscalated, toResolve.State)
+	escalatedPay := pay(wbpay.PayPay, 3333, classCode(0)) // confirm and reverse unanswered too
+	require.Equal(t, fsm.StateEscalated, escalatedPay.State)
 	h.sim.SetFaults(nil)
 	_, err = h.eng.Resolve(toResolve.TransactionID, fsm.StateRefunded, "tanaka", "CPS: refunded")
 	require.NoError(t, err)
+
+	// A pay the channel never settled is undone by the engine: nothing moved.
+	h.sim.SetFaults([]sim.Fault{{Kind: sim.FaultProcessing, Op: paytree.OpPay, Count: 1, Settle: time.Hour}})
+	undone := pay(wbpay.PayPay, 4444, classCode(0))
+	require.Equal(t, fsm.StateReversed, undone.State)
+	h.sim.SetFaults(nil)
 
 	// A pay whose answer cannot be journaled stays sending (unfinished)
 	// until the next Open recovers it as paid.
@@ -102,8 +110,10 @@ func TestDayTotals(t *testing.T) {
 	assert.False(t, interim.Closed)
 	require.Len(t, interim.Unfinished, 1, "the pay the journal could not finish")
 	assert.Equal(t, f.TransactionID, interim.Unfinished[0].TransactionID)
-	require.Len(t, interim.Escalated, 1)
+	require.Len(t, interim.Escalated, 2)
 	assert.Equal(t, escalated.TransactionID, interim.Escalated[0].TransactionID)
+	assert.Equal(t, escalatedPay.TransactionID, interim.Escalated[1].TransactionID)
+	assert.EqualValues(t, 3333, interim.Escalated[1].Amount)
 	assert.EqualValues(t, 3, line(interim, "PayPay", "pay").Count, "a, c, e (the failed pay moved nothing)")
 	assert.EqualValues(t, 2100, line(interim, "PayPay", "pay").Amount)
 
@@ -137,8 +147,10 @@ func TestDayTotals(t *testing.T) {
 	assert.EqualValues(t, 2400, total(daily, "refund").Amount+total(daily, "reverse").Amount)
 	assert.EqualValues(t, 2700+2000+5000-400-2000, daily.Net)
 	assert.Empty(t, daily.Unfinished, "recovery finished the pay")
-	require.Len(t, daily.Escalated, 1)
+	require.Len(t, daily.Escalated, 2, "the refund and the pay still escalated")
 	assert.EqualValues(t, 200, daily.Escalated[0].Amount)
+	assert.Equal(t, "refund", daily.Escalated[0].Operation)
+	assert.Equal(t, "PayPay", daily.Escalated[0].Channel, "on its order's channel")
 
 	// The close is one hash-chained entry of its own pseudo-transaction.
 	entries, err := h.eng.Journal().Entries(wbpay.CloseID("2026-11-25"))
