@@ -87,8 +87,8 @@ const closeIDPrefix = "close-"
 func CloseID(day string) string { return closeIDPrefix + strings.ReplaceAll(day, "-", "") }
 
 // Report computes the report kind of business day day ("YYYY-MM-DD" or
-// "YYYYMMDD" in JST; "" for the current one: today, or after today's close
-// the next day, which began with it). ReportInterim never writes anything.
+// "YYYYMMDD" in JST; "" for today, except that an interim report after
+// today's close reports the next day, which began with it). ReportInterim never writes anything.
 // ReportDaily of a day not yet closed closes it, journaling its totals in
 // one hash-chained entry (nothing is sent); of a closed day it returns the
 // journaled totals unchanged (Reprint). Errors: L0003 for a malformed day
@@ -104,9 +104,10 @@ func (e *Engine) Report(kind ReportKind, day string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if day == "" {
+	if day == "" && kind == ReportInterim {
 		// Today, unless today is closed: then the business day that began
-		// with its close (the next one), and so on.
+		// with its close (the next one), and so on. (A daily report without
+		// a day stays on today: pressed twice, it reprints.)
 		for {
 			closed, err := e.closedReport(start.Format(time.DateOnly))
 			if err != nil {

@@ -172,6 +172,10 @@ func TestDayTotals(t *testing.T) {
 	assert.True(t, again.Reprint)
 	again.Reprint = false
 	assert.Equal(t, mustJSON(t, daily), mustJSON(t, again), "a closed day never changes")
+	pressedTwice, err := h.eng.Report(wbpay.ReportDaily, "")
+	require.NoError(t, err)
+	assert.True(t, pressedTwice.Reprint, "daily without a date stays on today: a reprint, not a close of the next day")
+	assert.Equal(t, "2026-11-25", pressedTwice.Day)
 	require.NoError(t, h.eng.Close())
 	h.open(0)
 	again, err = h.eng.Report(wbpay.ReportDaily, "20261125")

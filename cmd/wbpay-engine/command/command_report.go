@@ -31,8 +31,9 @@ prints them; run again, it reprints the same totals from that entry,
 whatever happened since. A transaction made after its day was closed
 belongs to the next business day, which began with the close.
 
---date picks the day (default: the current business day); --csv prints
-CSV instead of the table, -o json the report as JSON.
+--date picks the day (default today; for interim, after today's close,
+the next business day). daily without --date run twice reprints today.
+--csv prints CSV instead of the table, -o json the report as JSON.
 
 Exit code 0 when printed, 1 when the day has not begun or the journal
 cannot be read or written.`,
@@ -79,7 +80,7 @@ cannot be read or written.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&date, "date", "", "business day YYYY-MM-DD (JST); default the current one")
+	f.StringVar(&date, "date", "", "business day YYYY-MM-DD (JST); default today (interim: the current business day)")
 	f.BoolVar(&asCSV, "csv", false, "print CSV (one row per line, totals, net, open transactions)")
 	return cmd
 }
