@@ -1,11 +1,17 @@
 package journal
 
 import (
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wbpay/wbpay/paytree"
 )
 
 func TestRecordPrint(t *testing.T) {
@@ -47,4 +53,28 @@ func TestRecordPrint(t *testing.T) {
 	assert.True(t, p.Last.Equal(at.Add(3*time.Minute)))
 	_, err = j.Verify()
 	assert.NoError(t, err)
+}
+
+// TestPrintGolden pins the prints value (testdata/print-golden.hex):
+// a journal written before a change of it would read its counts wrong.
+func TestPrintGolden(t *testing.T) {
+	p := Print{Count: 3, First: time.Date(2025, 4, 1, 10, 0, 1, 0, paytree.JST), Last: time.Date(2025, 4, 2, 9, 30, 0, 500, paytree.JST)}
+	got := hex.EncodeToString(encodePrint(p)) + "\n"
+	path := filepath.Join("testdata", "print-golden.hex")
+	if os.Getenv("WBPAY_UPDATE_GOLDEN") == "1" {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "refresh with WBPAY_UPDATE_GOLDEN=1")
+	assert.Equal(t, string(want), got)
+	raw, err := hex.DecodeString(strings.TrimSpace(string(want)))
+	require.NoError(t, err)
+	back, err := decodePrint(raw)
+	require.NoError(t, err)
+	assert.Equal(t, p.Count, back.Count)
+	assert.True(t, p.First.Equal(back.First) && p.Last.Equal(back.Last))
+	for _, bad := range [][]byte{nil, {0}, raw[:len(raw)-1], append(append([]byte(nil), raw...), 0)} {
+		_, err := decodePrint(bad)
+		assert.Error(t, err, "%x", bad)
+	}
 }
