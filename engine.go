@@ -224,6 +224,7 @@ func (e *Engine) openGateway(o options) error {
 			Logger:          e.zl.Named("sim"),
 			Classes:         sim.Classes{Pay: cfg.TestClassPay, Refund: cfg.TestClassRefund, Reverse: cfg.TestClassReverse, Deposit: cfg.TestClassDeposit},
 			Delay:           cfg.TestSequenceDelay,
+			ReverseWindow:   cfg.ReverseWindow, // the simulated gateway keeps the window the engine assumes (0: its default, 24 h)
 			Paths: sim.Paths{Pay: cfg.ApiPathPay, PayV1: cfg.ApiPathPayV1, Refund: cfg.ApiPathRefund, Reverse: cfg.ApiPathReverse,
 				Confirm: cfg.ApiPathConfirm, ConfirmV1: cfg.ApiPathConfirmV1, Deposit: cfg.ApiPathDeposit},
 		})

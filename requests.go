@@ -170,6 +170,10 @@ func (e *Engine) startRun(ctx context.Context, wait bool, op paytree.Operation, 
 		r.release()
 		return nil, err
 	}
+	if err := e.voidDeadline(r.txn); err != nil {
+		r.release()
+		return nil, err
+	}
 	if err := r.begin(); err != nil {
 		r.release()
 		return nil, err
@@ -232,7 +236,7 @@ func (e *Engine) replay(ctx context.Context, wait bool, t *journal.Txn, ticket *
 	} else if cur, err := e.journal.Get(old.ID); err != nil {
 		return nil, true, newError(paytree.L0007, "read the transaction of the idempotency key: "+err.Error(), err)
 	} else {
-		res = resultOf(cur)
+		res = e.withReceipt(resultOf(cur), cur)
 	}
 	res.Replayed = true
 	return res, true, nil

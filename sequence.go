@@ -238,7 +238,7 @@ func (r *run) build(t *journal.Txn, x raised) (Event, journal.EventRec) {
 
 // result summarises the run for Sync callers and recovery reports.
 func (r *run) result() *Result {
-	res := resultOf(r.txn)
+	res := r.e.withReceipt(resultOf(r.txn), r.txn)
 	res.Events, res.Recovered = r.events, r.recovered
 	return res
 }

@@ -46,6 +46,14 @@
 //	            key is set). Created with the first keyed snapshot: a
 //	            journal from before keys existed has no such bucket, and
 //	            reads treat a missing one as empty.
+//	prints      key: transaction id, 0x00, the slip's copy ("customer",
+//	            "merchant"); value: uvarint count of slips printed, then the
+//	            first and the latest print's time. Created with the first
+//	            print (RecordPrint): older journals lack it, reads treat a
+//	            missing one as empty. Not hash-chained: a print moves no
+//	            money; the count only decides that every slip after the
+//	            first says it is a reprint, so it is committed before the
+//	            slip is handed out.
 //	meta        "version"   = "wbpay-journal/1" (Open refuses anything else)
 //	            "last-seq"  = 8 bytes big-endian (0 while empty)
 //	            "last-hash" = the last entry's hash, 32 raw bytes (absent while empty)
@@ -81,6 +89,25 @@
 // entry without events ends after Note, exactly as before events were
 // journaled, so older journals read and verify unchanged. The events are
 // hashed with the rest of the body: the daemon replays them from here.
+//
+// A business day's close (Entry.Close) is a second optional section, tag
+// byte 2, after the events section if any (sections come at most once and
+// in tag order; a reader refuses any other tag): the day as YYYY-MM-DD,
+// the times From and Until of its window, uvarint LastSeq, the uvarint
+// count of lines and each line (PayType, varint Op, varint Count, varint
+// Amount), the uvarint count of open transactions and each (TxnID, varint
+// Op, State, PayType, OrderID, varint Amount). Only a close entry has it;
+// every other entry is stored exactly as before, so older journals read
+// and verify unchanged (pinned by testdata/entry-close-golden.json).
+//
+// A close is the one transition of a pseudo-transaction per business day:
+// id "close-" and the JST date as YYYYMMDD, Op paytree.OpClose, new →
+// closed (fsm.EvClose), snapshot Amount the day's net and Request
+// {"_day": YYYY-MM-DD}. It sends nothing and is terminal at once, so it
+// lives in txns and the indexes like any finished transaction; that its id
+// is taken is what makes a day close only once. Its totals are hashed with
+// its entry: a closed day's report is read back from the entry, never
+// recomputed, and so never changes.
 //
 // A snapshot value is a CRC-32C (Castagnoli, 4 bytes big-endian) of the rest;
 // the uvarint count n ≥ 1 of the transaction's entries and n uvarints: its
