@@ -41,7 +41,7 @@ func code(err error) string {
 func TestWriteAheadRule(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	restore := crashpoint.Set(func(name string) error {
-		if name == "journal/commit/before" {
+		if strings.HasSuffix(name, "/journal-before") { // the driver's point before every journal commit
 			return errors.New("disk full (injected)")
 		}
 		return nil
@@ -67,7 +67,7 @@ func TestJournalFailsAfterSend(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	commits := 0
 	restore := crashpoint.Set(func(name string) error {
-		if name == "journal/commit/before" {
+		if strings.HasSuffix(name, "/journal-before") {
 			commits++
 			if commits >= 2 {
 				return errors.New("disk full (injected)")
@@ -78,7 +78,17 @@ func TestJournalFailsAfterSend(t *testing.T) {
 	res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
 	restore()
 	require.NoError(t, err)
-	assert.Equal(t, "error:L0007/VendorCall", describe(h.waitEvents(1)))
+	// The pay left the host and was paid: L0009 (not L0007, "NOT sent"),
+	// with the gateway's answer, so a POS that decides on the code does not
+	// charge again (issue 9.2).
+	evs := h.waitEvents(1)
+	assert.Equal(t, "error:L0009/VendorCall", describe(evs))
+	f := evs[0].Failure
+	require.NotNil(t, f.Answer, "L0009 carries what the gateway answered")
+	assert.Equal(t, paytree.StatusPaid, f.Answer.TransStatus)
+	assert.NotEmpty(t, f.Answer.OrderID)
+	assert.EqualValues(t, 1000, f.Answer.Amount)
+	assert.Contains(t, f.Err.Message, "transStatus PAID")
 	assert.Equal(t, fsm.StateSending, h.txn(res.TransactionID).State, "the journal still says sending")
 	require.NoError(t, h.eng.Close())
 
@@ -214,9 +224,16 @@ func TestProcessingSettles(t *testing.T) {
 				res, err = h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tc.events, describe(h.waitEvents(len(strings.Fields(tc.events)))))
+			evs := h.waitEvents(len(strings.Fields(tc.events)))
+			assert.Equal(t, tc.events, describe(evs))
 			assert.Equal(t, tc.state, res.State)
 			heldBy(tc.held)(t, h.sim.Ledger(), res)
+			if tc.state == fsm.StateReversed {
+				// Issue 9.6: say what happened, not "timed out".
+				msg := evs[len(evs)-1].Failure.Err.Message
+				assert.Contains(t, msg, "PROCESSING")
+				assert.NotContains(t, msg, "timed out")
+			}
 		})
 	}
 }

@@ -3,6 +3,7 @@ package wbpay
 import (
 	"context"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/wbpay/wbpay/fsm"
@@ -63,6 +64,52 @@ func (e *Engine) DepositSync(ctx context.Context, req *DepositRequest) (*Result,
 	return e.start(ctx, true, paytree.OpDeposit, func() (*run, error) { return e.newDeposit(req) })
 }
 
+// Request is one of *PayRequest, *RefundRequest, *ReverseRequest and
+// *DepositRequest, for Submit.
+type Request interface{ operation() paytree.Operation }
+
+func (*PayRequest) operation() paytree.Operation     { return paytree.OpPay }
+func (*RefundRequest) operation() paytree.Operation  { return paytree.OpRefund }
+func (*ReverseRequest) operation() paytree.Operation { return paytree.OpReverse }
+func (*DepositRequest) operation() paytree.Operation { return paytree.OpDeposit }
+
+// Ticket names the transaction a request started.
+type Ticket struct {
+	TransactionID string
+	// Replayed: the request's IdempotencyKey had already started this
+	// transaction, so nothing new was journaled or sent (and no event is
+	// raised again: read the transaction for where it stands).
+	Replayed bool
+}
+
+// Submit starts req like Pay, Refund, Reverse or Deposit and returns at once
+// with the id of the transaction it journaled, for callers that follow it
+// by id (the daemon's 202 + Location). Errors are those of Pay.
+func (e *Engine) Submit(req Request) (Ticket, error) {
+	build := e.builder(req)
+	if build == nil {
+		return Ticket{}, errorf(paytree.L0003, "request is nil or of an unknown type %T", req)
+	}
+	var t Ticket
+	_, err := e.startRun(context.Background(), false, req.operation(), build, &t)
+	return t, err
+}
+
+// builder returns what makes the run of req (nil for an unknown type).
+func (e *Engine) builder(req Request) func() (*run, error) {
+	switch r := req.(type) {
+	case *PayRequest:
+		return func() (*run, error) { return e.newPay(r) }
+	case *RefundRequest:
+		return func() (*run, error) { return e.newRefund(r) }
+	case *ReverseRequest:
+		return func() (*run, error) { return e.newReverse(r) }
+	case *DepositRequest:
+		return func() (*run, error) { return e.newDeposit(r) }
+	}
+	return nil
+}
+
 // PayConfirm answers a pay that waits for the customer's approval:
 // true asks the gateway now (PAID → CompleteEvent, still waiting →
 // ErrorEvent W0001); false ends the wait (PAID → CompleteEvent, anything
@@ -89,16 +136,50 @@ func (e *Engine) PayConfirm(confirm bool) error {
 // failure is returned as L0007 and nothing is sent), then runs the rest of
 // the sequence in the background. With wait it waits for the end (or ctx).
 func (e *Engine) start(ctx context.Context, wait bool, op paytree.Operation, build func() (*run, error)) (*Result, error) {
+	return e.startRun(ctx, wait, op, build, nil)
+}
+
+// startRun is start, filling ticket (when not nil) once the first step is
+// journaled.
+func (e *Engine) startRun(ctx context.Context, wait bool, op paytree.Operation, build func() (*run, error), ticket *Ticket) (*Result, error) {
+	if err := e.refuseDamaged(); err != nil {
+		return nil, err
+	}
 	r, err := build()
 	if err != nil {
 		return nil, err
 	}
+	// A retry of a keyed request gets its transaction back, even while that
+	// one still runs; the check is repeated once this request holds the
+	// engine, so that no two transactions can start under one key.
+	if res, ok, err := e.replay(ctx, wait, r.txn, ticket); ok {
+		return res, err
+	}
 	if err := e.acquire(op.String(), r); err != nil {
+		return nil, err
+	}
+	if _, ok, err := e.replay(ctx, false, r.txn, ticket); ok {
+		r.release()
+		if err != nil || !wait {
+			return nil, err
+		}
+		res, _, err := e.replay(ctx, true, r.txn, ticket)
+		return res, err
+	}
+	if err := e.orderSettled(r.txn); err != nil {
+		r.release()
+		return nil, err
+	}
+	if err := e.voidDeadline(r.txn); err != nil {
+		r.release()
 		return nil, err
 	}
 	if err := r.begin(); err != nil {
 		r.release()
 		return nil, err
+	}
+	if ticket != nil {
+		ticket.TransactionID = r.txn.ID
 	}
 	e.wg.Add(1)
 	go func() {
@@ -114,6 +195,113 @@ func (e *Engine) start(ctx context.Context, wait bool, op paytree.Operation, bui
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// replay looks up the transaction that t's idempotency key started: ok is
+// false when t has no key or the key is new. With a transaction of the same
+// request it fills ticket and, with wait, returns that transaction's result
+// once it has ended (or where it stands, when no sequence of this engine
+// runs it); with another request it returns L0010. Nothing is sent.
+func (e *Engine) replay(ctx context.Context, wait bool, t *journal.Txn, ticket *Ticket) (res *Result, ok bool, err error) {
+	if t.IdempotencyKey == "" {
+		return nil, false, nil
+	}
+	old, err := e.journal.ByIdempotencyKey(t.IdempotencyKey)
+	switch {
+	case err != nil:
+		return nil, true, newError(paytree.L0007, "look up the idempotency key: "+err.Error(), err)
+	case old == nil:
+		return nil, false, nil
+	case !sameRequest(old, t):
+		return nil, true, errorf(paytree.L0010, "IdempotencyKey %q started transaction %s (a %s with other fields); nothing was sent",
+			t.IdempotencyKey, old.ID, old.Op)
+	}
+	if ticket != nil {
+		ticket.TransactionID, ticket.Replayed = old.ID, true
+	}
+	if !wait {
+		return nil, true, nil
+	}
+	e.mu.Lock()
+	running := e.owner
+	e.mu.Unlock()
+	if running != nil && running.id == old.ID {
+		select {
+		case <-running.done:
+			res = running.result()
+			res.Events = nil
+		case <-ctx.Done():
+			return nil, true, ctx.Err()
+		}
+	} else if cur, err := e.journal.Get(old.ID); err != nil {
+		return nil, true, newError(paytree.L0007, "read the transaction of the idempotency key: "+err.Error(), err)
+	} else {
+		res = e.withReceipt(resultOf(cur), cur)
+	}
+	res.Replayed = true
+	return res, true, nil
+}
+
+// orderSettled refuses (L0012) a refund or reverse of an order while an
+// earlier refund or reverse of it is unfinished or escalated: its outcome
+// must be known first (found by the engine, or recorded with Resolve), or a
+// second one might move the money twice (contract 7, "one intent, one
+// request").
+func (e *Engine) orderSettled(t *journal.Txn) error {
+	if t.Op != paytree.OpRefund && t.Op != paytree.OpReverse {
+		return nil
+	}
+	others, err := e.journal.ByOrderID(t.OrderID)
+	if err != nil {
+		return newError(paytree.L0007, "read the order's transactions: "+err.Error(), err)
+	}
+	for _, o := range others {
+		if o.Op != paytree.OpRefund && o.Op != paytree.OpReverse {
+			continue
+		}
+		switch {
+		case o.State == fsm.StateEscalated:
+			return errorf(paytree.L0012, "the %s %s of order %s is escalated: call CPS, then record what they said with `wbpay-engine resolve %s`; nothing was sent",
+				o.Op, o.ID, t.OrderID, o.ID)
+		case !o.State.Terminal():
+			return errorf(paytree.L0012, "the %s %s of order %s is unfinished (%s): its outcome comes first (recovery finishes it); nothing was sent",
+				o.Op, o.ID, t.OrderID, o.State)
+		}
+	}
+	return nil
+}
+
+// sameRequest reports whether the new transaction t asks what old asked:
+// the same operation and request fields (the "_" keys are the engine's
+// own), the same userCode (by its hash) and receipt number.
+func sameRequest(old, t *journal.Txn) bool {
+	if old.Op != t.Op || old.UserCodeHash != t.UserCodeHash || old.ReceiptNo != t.ReceiptNo {
+		return false
+	}
+	n := 0
+	for k, v := range old.Request {
+		if strings.HasPrefix(k, "_") {
+			continue
+		}
+		if w, ok := t.Request[k]; !ok || w != v {
+			return false
+		}
+		n++
+	}
+	return n == len(t.Request)
+}
+
+// checkKey returns L0003 unless key is empty or 1–64 of A–Z a–z 0–9 _ -.
+func checkKey(key string) error {
+	if len(key) > 64 {
+		return errorf(paytree.L0003, "IdempotencyKey is longer than 64 characters")
+	}
+	for _, c := range key {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return errorf(paytree.L0003, "IdempotencyKey holds %q: only A-Z, a-z, 0-9, _ and - are allowed", c)
+		}
+	}
+	return nil
 }
 
 // checkLen returns L0003 naming field when v is longer than max characters,
@@ -170,6 +358,7 @@ func (e *Engine) newPay(req *PayRequest) (*run, error) {
 		checkLen("UserCode", req.UserCode, 512, true),
 		checkLen("ReceiptNo", req.ReceiptNo, 32, false),
 		checkLen("Remark", req.Remark, 128, false),
+		checkKey(req.IdempotencyKey),
 	); err != nil {
 		return nil, err
 	}
@@ -184,7 +373,8 @@ func (e *Engine) newPay(req *PayRequest) (*run, error) {
 		t.PayType = req.PayType.Code()
 		t.ReceiptNo = req.ReceiptNo
 		t.UserCodeMasked = journal.MaskUserCode(req.UserCode)
-		t.UserCodeHash = journal.HashUserCode(req.UserCode)
+		t.UserCodeHash = e.hashUserCode(req.UserCode)
+		t.IdempotencyKey = req.IdempotencyKey
 	})
 }
 
@@ -201,6 +391,7 @@ func (e *Engine) newDeposit(req *DepositRequest) (*run, error) {
 		checkAmount("Amount", req.Amount),
 		checkLen("UserCode", req.UserCode, 32, true),
 		checkLen("ReceiptNo", req.ReceiptNo, 32, false),
+		checkKey(req.IdempotencyKey),
 	); err != nil {
 		return nil, err
 	}
@@ -220,7 +411,8 @@ func (e *Engine) newDeposit(req *DepositRequest) (*run, error) {
 		t.PayType = req.PayType.Code()
 		t.ReceiptNo = req.ReceiptNo
 		t.UserCodeMasked = journal.MaskUserCode(req.UserCode)
-		t.UserCodeHash = journal.HashUserCode(req.UserCode)
+		t.UserCodeHash = e.hashUserCode(req.UserCode)
+		t.IdempotencyKey = req.IdempotencyKey
 	})
 }
 
@@ -233,6 +425,7 @@ func (e *Engine) newRefund(req *RefundRequest) (*run, error) {
 		checkAmount("RefundAmount", req.RefundAmount),
 		checkLen("RefundReason", req.RefundReason, 256, false),
 		checkLen("Remark", req.Remark, 256, false),
+		checkKey(req.IdempotencyKey),
 	); err != nil {
 		return nil, err
 	}
@@ -245,6 +438,7 @@ func (e *Engine) newRefund(req *RefundRequest) (*run, error) {
 	return e.newRun(paytree.OpRefund, op, nil, func(t *journal.Txn) {
 		t.Amount = req.RefundAmount
 		t.OrderID = req.OrderID
+		t.IdempotencyKey = req.IdempotencyKey
 	})
 }
 
@@ -252,11 +446,12 @@ func (e *Engine) newReverse(req *ReverseRequest) (*run, error) {
 	if req == nil {
 		return nil, errorf(paytree.L0003, "request is nil")
 	}
-	if err := checkLen("OrderID", req.OrderID, 32, true); err != nil {
+	if err := firstErr(checkLen("OrderID", req.OrderID, 32, true), checkKey(req.IdempotencyKey)); err != nil {
 		return nil, err
 	}
 	return e.newRun(paytree.OpReverse, paytree.Fields{paytree.FOrderID: req.OrderID}, nil, func(t *journal.Txn) {
 		t.OrderID = req.OrderID
+		t.IdempotencyKey = req.IdempotencyKey
 	})
 }
 
@@ -282,4 +477,30 @@ func (e *Engine) newRun(op paytree.Operation, opFields, secret paytree.Fields, f
 		return nil, newError(paytree.L0003, err.Error(), err)
 	}
 	return newRunFor(e, t, m, secret, false), nil
+}
+
+// RecoveredLike returns the report of a transaction that start-up recovery
+// finished which asked exactly what req asks (the same operation, fields,
+// userCode and receipt number; the idempotency key aside), or nil. A caller
+// that retries a request after a crash uses it not to send it twice: the
+// one cut short by the crash was finished by recovery.
+func (e *Engine) RecoveredLike(req Request) *Recovery {
+	build := e.builder(req)
+	if build == nil {
+		return nil
+	}
+	asked, err := build()
+	if err != nil {
+		return nil
+	}
+	for _, rec := range e.Recovered() {
+		if rec.Result == nil || !rec.Result.State.Terminal() || rec.Operation != asked.txn.Op {
+			continue
+		}
+		t, err := e.journal.Get(rec.TransactionID)
+		if err == nil && sameRequest(t, asked.txn) {
+			return &rec
+		}
+	}
+	return nil
 }

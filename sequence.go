@@ -2,6 +2,7 @@ package wbpay
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 // and for recovery alike. Every step is journaled (Append returns after the
 // fsync) before the request that the new state stands for is sent.
 type run struct {
+	id        string // the transaction's id (r.txn changes, under the run's goroutine only)
 	e         *Engine
 	ctx       context.Context
 	txn       *journal.Txn
@@ -26,15 +28,17 @@ type run struct {
 	secret    paytree.Fields // never journaled (the userCode)
 	recovered bool
 
-	cause   *Error    // why the outcome became unknown (reported if undone)
-	parked  *Error    // recovery: the gateway was unreachable, the transaction waits for the next pass
-	events  []Event   // every event emitted, for the Result
-	confirm chan bool // PayConfirm while waiting
+	cause   *Error           // why the outcome became unknown (reported if undone)
+	last    transport.Result // the last exchange's result (reported with L0009)
+	sent    bool             // a request of this transaction may have left the host
+	parked  *Error           // recovery: the gateway was unreachable, the transaction waits for the next pass
+	events  []Event          // every event emitted, for the Result
+	confirm chan bool        // PayConfirm while waiting
 	done    chan struct{}
 }
 
 func newRunFor(e *Engine, t *journal.Txn, m *fsm.Machine, secret paytree.Fields, recovered bool) *run {
-	return &run{e: e, ctx: e.ctx, txn: t, m: m, secret: secret, recovered: recovered,
+	return &run{id: t.ID, e: e, ctx: e.ctx, txn: t, m: m, secret: secret, recovered: recovered, sent: recovered,
 		confirm: make(chan bool, 1), done: make(chan struct{})}
 }
 
@@ -83,9 +87,12 @@ func (r *run) release() {
 // ---- journal and network steps ----
 
 // step journals event ev (with the entry's details and the snapshot as
-// mutate leaves it) and only then moves the machine. It returns L0007 when
-// the journal cannot be written; the caller must then send nothing.
-func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn)) error {
+// mutate leaves it) and only then moves the machine. The events raised
+// after the transition (built from the new snapshot) are journaled in the
+// same entry, so none is lost once the transition is durable, and raised
+// once it is. It returns L0007 when the journal cannot be written; the
+// caller must then send nothing.
+func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn), raise ...raised) error {
 	to, err := r.m.Next(ev)
 	if err != nil {
 		return newError(paytree.L0007, "illegal transition: "+err.Error(), err)
@@ -100,7 +107,12 @@ func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn)) 
 		snap.Recovered = true
 	}
 	info.TxnID, info.Event, info.From, info.To, info.Time = snap.ID, ev, r.m.State(), to, now
-	if err := crashpoint.Hit(crashpoint.Name(r.txn.Op.String(), string(ev), "journal-before")); err != nil {
+	events := make([]Event, len(raise))
+	info.Events = make([]journal.EventRec, len(raise))
+	for i, x := range raise {
+		events[i], info.Events[i] = r.build(snap, x)
+	}
+	if err := crashpoint.Hit(crashpoint.Commit(r.txn.Op.String(), string(ev), false)); err != nil {
 		return newError(paytree.L0007, err.Error(), err)
 	}
 	if err := r.e.journal.Append(&info, snap); err != nil {
@@ -111,16 +123,20 @@ func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn)) 
 		return newError(paytree.L0007, "state machine: "+err.Error(), err)
 	}
 	r.txn = snap
-	_ = crashpoint.Hit(crashpoint.Name(r.txn.Op.String(), string(ev), "journal-after"))
+	_ = crashpoint.Hit(crashpoint.Commit(r.txn.Op.String(), string(ev), true))
+	for i, x := range raise {
+		r.emit(events[i], x.final)
+	}
 	return nil
 }
 
 // send sends one signed request and logs it at Sequence level.
 func (r *run) send(kind paytree.Operation, path string, f paytree.Fields) transport.Result {
-	name := crashpoint.Name(r.txn.Op.String(), kind.String())
-	_ = crashpoint.Hit(name + "/send-before")
+	_ = crashpoint.Hit(crashpoint.Send(r.txn.Op.String(), kind.String(), false))
+	r.sent = true
 	res := r.e.gw.Send(r.ctx, path, f)
-	_ = crashpoint.Hit(name + "/received")
+	r.last = res
+	_ = crashpoint.Hit(crashpoint.Send(r.txn.Op.String(), kind.String(), true))
 	if lg := r.e.log.At(logging.Sequence); r.e.log.Enabled(logging.Sequence) {
 		lg.Info("exchange", zap.String("txn-id", r.txn.ID), zap.String("request", kind.String()),
 			zap.String("request-id", f[paytree.FRequestID]), zap.String("path", path),
@@ -143,10 +159,30 @@ func (r *run) wait(d time.Duration) bool {
 	}
 }
 
-// fail reports a journal failure in the middle of a sequence: the
-// transaction stays where the journal last has it, for recovery.
+// journalFailed reports a journal failure in the middle of a sequence:
+// the transaction stays where the journal last has it, for recovery. After
+// a request of the transaction was sent it is L0009, not L0007 ("NOT
+// sent"), and it says what the gateway last answered (Failure.Answer: a
+// PAID pay is paid).
 func (r *run) journalFailed(err error) {
-	r.emit(Event{Failure: &Failure{Request: r.txn.Op, TransactionID: r.txn.ID, Err: asError(err, paytree.L0007), Recovered: r.recovered}}, true)
+	cause := asError(err, paytree.L0007)
+	f := &Failure{Request: r.txn.Op, TransactionID: r.txn.ID, Err: cause, Recovered: r.recovered}
+	if r.sent {
+		answer := "no answer was received"
+		if r.last.Outcome == transport.Answered {
+			ev, _ := r.build(r.txn, completed(false))
+			f.Answer = ev.Complete
+			answer = fmt.Sprintf("the gateway answered resultCode %s, transStatus %s, order %q, %d yen",
+				r.last.Fields[paytree.FResultCode], paytree.TransStatus(r.txn.TransStatus), r.txn.OrderID, r.txn.Amount)
+		} else if r.last.Code != "" {
+			answer = "the last request got no answer (" + r.last.Code + ")"
+		}
+		f.Err = newError(paytree.L0009, fmt.Sprintf("%s %s: %s; %s; it stays %s in the journal and recovery finishes it once the journal can be written (journal: %s)",
+			r.txn.Op, r.txn.ID, "a request was sent", answer, r.txn.State, cause.Message), err)
+	}
+	last, _ := r.e.journal.LastSeq() // 0 if even that fails: the id then sorts first
+	r.e.stream.add(StreamEvent{ID: StreamID(last, 7), Kind: StreamError, Failure: f, Final: true, Volatile: true})
+	r.emit(Event{Failure: f}, true)
 }
 
 // emit records ev and posts it; with final, the engine is released first so
@@ -167,8 +203,27 @@ func (r *run) emit(ev Event, final bool) {
 	r.e.events.post(ev)
 }
 
-func (r *run) complete(final bool) {
-	t := r.txn
+// raised is an event a step raises once its transition is journaled: a
+// CompleteEvent (err nil) or an ErrorEvent; final when the transaction is
+// terminal after it.
+type raised struct {
+	err   *Error
+	final bool
+}
+
+// completed is a CompleteEvent built from the step's new snapshot.
+func completed(final bool) raised { return raised{final: final} }
+
+// failed is an ErrorEvent reporting err.
+func failed(err *Error, final bool) raised { return raised{err: err, final: final} }
+
+// build makes the event x stands for, and its journal record, from the
+// snapshot t of the step that raises it.
+func (r *run) build(t *journal.Txn, x raised) (Event, journal.EventRec) {
+	if x.err != nil {
+		return Event{Failure: &Failure{Request: t.Op, TransactionID: t.ID, Err: x.err, Recovered: r.recovered}},
+			journal.EventRec{Error: true, Final: x.final, Recovered: r.recovered, Op: t.Op, Err: errInfo(x.err)}
+	}
 	c := &Completion{Request: t.Op, TransactionID: t.ID, OrderID: t.OrderID, Amount: t.Amount,
 		TransStatus: paytree.TransStatus(t.TransStatus), Recovered: r.recovered, TransTime: t.Request["_transTime"]}
 	if ch, ok := paytree.ChannelFromCode(t.PayType); ok {
@@ -177,18 +232,21 @@ func (r *run) complete(final bool) {
 	if v, err := strconv.ParseInt(t.Request["_refundedTotal"], 10, 64); err == nil {
 		c.RefundedTotal = v
 	}
-	r.emit(Event{Complete: c}, final)
-}
-
-func (r *run) failure(err *Error, final bool) {
-	r.emit(Event{Failure: &Failure{Request: r.txn.Op, TransactionID: r.txn.ID, Err: err, Recovered: r.recovered}}, final)
+	return Event{Complete: c}, journal.EventRec{Final: x.final, Recovered: r.recovered, Op: t.Op, TransStatus: t.TransStatus,
+		OrderID: c.OrderID, Amount: c.Amount, PayType: t.PayType, TransTime: c.TransTime, RefundedTotal: c.RefundedTotal}
 }
 
 // result summarises the run for Sync callers and recovery reports.
 func (r *run) result() *Result {
-	t := r.txn
+	res := r.e.withReceipt(resultOf(r.txn), r.txn)
+	res.Events, res.Recovered = r.events, r.recovered
+	return res
+}
+
+// resultOf summarises a snapshot (no events).
+func resultOf(t *journal.Txn) *Result {
 	res := &Result{TransactionID: t.ID, Operation: t.Op, State: t.State, OrderID: t.OrderID,
-		TransStatus: paytree.TransStatus(t.TransStatus), Amount: t.Amount, Events: r.events, Recovered: r.recovered}
+		TransStatus: paytree.TransStatus(t.TransStatus), Amount: t.Amount, Recovered: t.Recovered}
 	if ch, ok := paytree.ChannelFromCode(t.PayType); ok {
 		res.PayType = ch
 	}
@@ -303,7 +361,11 @@ func statusVerdict(op paytree.Operation, st paytree.TransStatus) (verdict, *Erro
 			return vWaiting, nil
 		}
 	case paytree.StatusProcessing:
-		return vUnknown, errorf(paytree.N0002, "the gateway still answers PROCESSING")
+		// Not a time-out: the gateway answered, but the channel had not
+		// settled the payment. Say so (the code keeps "outcome unknown").
+		e := errorf(paytree.N0002, "")
+		e.Message = "outcome unknown: the gateway answered PROCESSING (transStatus 3): the channel had not settled it yet"
+		return vUnknown, e
 	case paytree.StatusFailed:
 		return vFailed, newError(paytree.E2006, "transStatus FAILED", nil)
 	case paytree.StatusCancelled:
@@ -459,11 +521,9 @@ func outcomeEntry(kind paytree.Operation, requestID string, res transport.Result
 
 // endFailed journals that nothing moved (refused or FAILED) and reports err.
 func (r *run) endFailed(entry journal.Entry, err *Error) {
-	if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
+	if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }, failed(err, true)); e != nil {
 		r.journalFailed(e)
-		return
 	}
-	r.failure(err, true)
 }
 
 // ---- pay and deposit ----
@@ -491,22 +551,19 @@ func (r *run) onChargeAnswer(res transport.Result, confirm bool) {
 	entry := outcomeEntry(kind, reqID, res, err)
 	switch v {
 	case vDone:
-		if e := r.step(r.successEvent(), entry, nil); e != nil {
+		if e := r.step(r.successEvent(), entry, nil, completed(true)); e != nil {
 			r.journalFailed(e)
-			return
 		}
-		r.complete(true)
 	case vWaiting:
+		r.setWaiting() // before the event: its handler may call PayConfirm
 		if e := r.step(fsm.EvWait, entry, func(t *journal.Txn) {
 			if t.WaitingSince.IsZero() {
 				t.WaitingSince = r.e.clock.Now()
 			}
-		}); e != nil {
+		}, completed(false)); e != nil {
 			r.journalFailed(e)
 			return
 		}
-		r.setWaiting() // before the event: its handler may call PayConfirm
-		r.complete(false)
 		r.approvalWait()
 	case vFailed, vNotSent:
 		r.endFailed(entry, err)
@@ -646,20 +703,68 @@ func (r *run) reverseCharge() {
 	}
 }
 
-// unreachable reports whether recovery should stop this transaction where
-// the journal has it because the gateway could not be reached (N0001: no
-// byte of res's request left the host, so nothing was learned and nothing
-// moved). Recovery then tries again when the gateway answers, instead of
-// counting the attempt towards an escalation. A live sequence, with the
-// cashier waiting, follows contract section 7 to its end instead.
+// unreachable reports whether the sequence stops where the journal has the
+// transaction because the gateway could not be reached (N0001: no byte of
+// res's request left the host, so nothing was learned and nothing moved).
+// The attempt never counts towards an escalation (contract 7, "an
+// unreachable gateway is no answer"): recovery tries again when the
+// gateway answers; a live sequence is parked (see park) and the engine
+// carries its decision out when the gateway is back.
 func (r *run) unreachable(res transport.Result) bool {
-	if !r.recovered || res.Outcome != transport.NotSent || res.Code != paytree.N0001 {
+	if res.Outcome != transport.NotSent || res.Code != paytree.N0001 {
 		return false
 	}
-	if r.ctx.Err() == nil { // not merely the engine closing
-		r.parked = networkError(res)
+	if r.ctx.Err() != nil { // the engine is closing: the journal has the decision
+		return true
+	}
+	r.parked = networkError(res)
+	if !r.recovered {
+		r.park()
 	}
 	return true
+}
+
+// park ends the live part of a sequence whose confirm, reverse or resend
+// could not reach the gateway: it journals the wait (the decision already
+// journaled stays: confirm, reverse, resend) with ErrorEvent N0007, and
+// hands the transaction to the engine, which resumes it as recovery does
+// once the gateway accepts connections. Its outcome is a later event.
+func (r *run) park() {
+	next := "it is confirmed and, if still unknown, undone (reversed)"
+	action := paytree.Retry
+	switch r.txn.State {
+	case fsm.StateReversing:
+		next = "its reverse is sent again"
+	case fsm.StateResending, fsm.StateConfirming:
+		if r.txn.Op == paytree.OpRefund || r.txn.Op == paytree.OpReverse {
+			next, action = "it is confirmed and resent with the same request id: wait for its outcome, do not repeat it", paytree.VendorCall
+		}
+	}
+	err := newError(paytree.N0007, fmt.Sprintf("%s %s stays %s; when the gateway is back %s", r.txn.Op, r.txn.ID, r.txn.State, next), r.parked)
+	err.Action = action
+	// Hand over first, so that a handler of N0007 already sees the engine
+	// waiting for the gateway. Should the step fail, the resumer still
+	// finishes the transaction from where the journal has it.
+	r.e.handOff(r)
+	if e := r.step(fsm.EvPark, journal.Entry{RequestID: r.txn.Step.RequestID, Kind: r.txn.Step.Kind, HTTP: "not-sent", Error: errInfo(r.parked),
+		Note: "gateway unreachable: waits for it"}, nil, failed(err, false)); e != nil {
+		r.journalFailed(e)
+	}
+}
+
+// notProcessed reports whether res is an answer saying that this very
+// request was not processed (E9002 busy, E1002 signature refused). On a
+// confirm or a resend it says nothing about the first send, whose outcome
+// stays unknown (contract 7: "a not processed answer settles only itself").
+func notProcessed(res transport.Result) bool {
+	if res.Outcome != transport.Answered {
+		return false
+	}
+	switch res.Fields[paytree.FResultCode] {
+	case paytree.E9002, paytree.E1002:
+		return true
+	}
+	return false
 }
 
 // reverseVerdict classifies an answer to a reverse (or to a confirm of it).
@@ -695,17 +800,16 @@ func (r *run) chargeReversed(res transport.Result) {
 	if cause == nil {
 		cause = errorf(paytree.N0002, "outcome unknown")
 	}
+	reported := cause
+	if cause.Type == paytree.TypeNetwork && cause.Action != paytree.VendorCall {
+		reported = cause.withAction(paytree.Retry)
+	}
 	if e := r.step(fsm.EvReversed, outcomeEntry(paytree.OpReverse, r.txn.Step.ReverseRequestID, res, nil), func(t *journal.Txn) {
 		t.TransStatus = int(paytree.StatusReversed)
 		t.LastError = errInfo(cause)
-	}); e != nil {
+	}, failed(reported, true)); e != nil {
 		r.journalFailed(e)
-		return
 	}
-	if cause.Type == paytree.TypeNetwork && cause.Action != paytree.VendorCall {
-		cause = cause.withAction(paytree.Retry)
-	}
-	r.failure(cause, true)
 }
 
 // escalateCharge ends a pay/deposit whose reverse was not achieved: the
@@ -722,12 +826,20 @@ func (r *run) escalateCharge(res transport.Result) {
 	perr := errorf(post, "transaction %s: reverse %s not achieved; call CPS", r.txn.ID, r.txn.Step.ReverseRequestID)
 	if e := r.step(fsm.EvEscalate, outcomeEntry(paytree.OpReverse, r.txn.Step.ReverseRequestID, res, perr), func(t *journal.Txn) {
 		t.LastError = errInfo(perr)
-	}); e != nil {
+	}, failed(escalatedCause(cause), false), failed(perr, true)); e != nil {
 		r.journalFailed(e)
-		return
 	}
-	r.failure(cause.withAction(paytree.CPSCall), false)
-	r.failure(perr, true)
+}
+
+// escalatedCause is the first of the two ErrorEvents of a pay or deposit
+// whose reverse was not achieved: the cause with its catalog action (E2005
+// Customer, N0005 VendorCall, …), except that Retry becomes CPSCall, since
+// the money may be held. The second event (Type 6) always says CPSCall.
+func escalatedCause(cause *Error) *Error {
+	if cause.Action == paytree.Retry || cause.Action == paytree.ActionNone {
+		return cause.withAction(paytree.CPSCall)
+	}
+	return cause
 }
 
 // setWaiting lets PayConfirm reach this run.
@@ -793,17 +905,19 @@ func (r *run) approvalWait() {
 			r.reverseCharge()
 			return
 		}
-		// Still waiting, or the confirm went unanswered: keep waiting.
-		if e := r.step(fsm.EvWait, entry, nil); e != nil {
-			r.journalFailed(e)
-			return
-		}
+		// Still waiting, or the confirm went unanswered: keep waiting (an
+		// explicit PayConfirm(true) is told so).
+		var told []raised
 		if explicit {
 			if v == vWaiting {
-				r.failure(errorf(paytree.W0001, "transaction %s", r.txn.ID), false)
+				told = append(told, failed(errorf(paytree.W0001, "transaction %s", r.txn.ID), false))
 			} else {
-				r.failure(err, false)
+				told = append(told, failed(err, false))
 			}
+		}
+		if e := r.step(fsm.EvWait, entry, nil, told...); e != nil {
+			r.journalFailed(e)
+			return
 		}
 	}
 }
@@ -833,11 +947,9 @@ func (r *run) onSettleAnswer(res transport.Result) {
 }
 
 func (r *run) settleDone(entry journal.Entry) {
-	if e := r.step(fsm.EvDone, entry, func(t *journal.Txn) { t.LastError = nil }); e != nil {
+	if e := r.step(fsm.EvDone, entry, func(t *journal.Txn) { t.LastError = nil }, completed(true)); e != nil {
 		r.journalFailed(e)
-		return
 	}
-	r.complete(true)
 }
 
 // settleUnknown confirms a refund/reverse whose answer was lost, resends it
@@ -874,11 +986,9 @@ func (r *run) settleUnknown() {
 			}
 			cause = cause.withAction(paytree.CPSCall)
 			if e := r.step(fsm.EvEscalate, journal.Entry{RequestID: r.txn.ID, Kind: r.txn.Op.String(), Error: errInfo(cause), Note: "not settled after resends"},
-				func(t *journal.Txn) { t.LastError = errInfo(cause) }); e != nil {
+				func(t *journal.Txn) { t.LastError = errInfo(cause) }, failed(cause, true)); e != nil {
 				r.journalFailed(e)
-				return
 			}
-			r.failure(cause, true)
 			return
 		}
 		if e := r.step(fsm.EvResend, journal.Entry{RequestID: r.txn.ID, Kind: r.txn.Op.String(), Note: "resend with the same requestId"}, func(t *journal.Txn) {
@@ -894,15 +1004,14 @@ func (r *run) settleUnknown() {
 		}
 		v, err := r.judge(res)
 		entry := outcomeEntry(r.txn.Op, r.txn.ID, res, err)
-		switch v {
-		case vDone:
+		switch {
+		case v == vDone:
 			r.settleDone(entry)
 			return
-		case vFailed, vNotSent:
-			if v == vNotSent {
-				// Not sent this time, but an earlier copy may have arrived.
-				break
-			}
+		case v == vNotSent, notProcessed(res):
+			// Not sent, or not processed, this time: an earlier copy may
+			// have been processed, so the outcome stays unknown.
+		case v == vFailed:
 			r.endFailed(entry, err)
 			return
 		}

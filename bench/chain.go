@@ -43,7 +43,7 @@ type ChainConfig struct {
 	// Parallel is how many shippers run at once (default 64).
 	Parallel int
 	// Lookups is how many receipt lookups are timed (default 200).
-	Lookups int
+	Lookups  int
 	Logger   *zap.Logger
 	Progress io.Writer // nil: no progress lines
 }

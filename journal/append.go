@@ -9,16 +9,9 @@ import (
 	"time"
 
 	"github.com/wbpay/wbpay/fsm"
-	"github.com/wbpay/wbpay/internal/crashpoint"
 	"github.com/wbpay/wbpay/paytree"
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
-)
-
-// Crash points around the commit of an Append.
-const (
-	PointCommitBefore = "journal/commit/before"
-	PointCommitAfter  = "journal/commit/after"
 )
 
 // Append journals e and the transaction's new snapshot snap in one bbolt
@@ -28,9 +21,8 @@ const (
 // snap.ID or snap.State does not match e, or e.From is not the stored state
 // (fsm.StateNew for a new transaction); ErrInvalid for input that cannot be
 // stored. snap is not modified; a "userCode" key in snap.Request is not
-// stored. The crash point "journal/commit/before" runs before the commit (its
-// error aborts the append and is returned wrapped), "journal/commit/after"
-// after it.
+// stored. Append has no crash points of its own: the sequence driver's
+// points before and after each journal commit mark the same moments.
 func (j *Journal) Append(e *Entry, snap *Txn) error {
 	if e == nil || snap == nil {
 		return fmt.Errorf("%w: nil entry or snapshot", ErrInvalid)
@@ -49,15 +41,12 @@ func (j *Journal) Append(e *Entry, snap *Txn) error {
 	if f := j.failed.Load(); f != nil {
 		return fmt.Errorf("%w: %w", ErrFailed, *f)
 	}
-	if err := crashpoint.Hit(PointCommitBefore); err != nil {
-		return fmt.Errorf("journal: commit of txn %s aborted: %w", e.TxnID, err)
-	}
 	ne := *e
 	committing := false
 	p := &pos{txn: e.TxnID}
 	err := j.guard(p, func() error {
 		return j.db.Update(func(tx *bolt.Tx) error {
-			if err := appendTx(j.path, tx, &ne, snap); err != nil {
+			if err := appendTx(j.path, tx, &ne, snap, j.verified.Load()); err != nil {
 				return err
 			}
 			committing = true
@@ -77,9 +66,6 @@ func (j *Journal) Append(e *Entry, snap *Txn) error {
 	}
 	e.Seq, e.PrevHash, e.Hash = ne.Seq, ne.PrevHash, ne.Hash
 	j.notifyChanged()
-	if err := crashpoint.Hit(PointCommitAfter); err != nil {
-		j.log.Warn("crash point after commit", zap.String("txn-id", e.TxnID), zap.Error(err))
-	}
 	return nil
 }
 
@@ -99,7 +85,7 @@ func checkInput(e *Entry, s *Txn) error {
 	case !inNanoRange(s.CreatedAt):
 		return fmt.Errorf("%w: txn %s: createdAt %v outside 1678–2262", ErrInvalid, e.TxnID, s.CreatedAt)
 	}
-	for _, k := range [...]struct{ name, v string }{{"id", s.ID}, {"orderId", s.OrderID}, {"receiptNo", s.ReceiptNo}} {
+	for _, k := range [...]struct{ name, v string }{{"id", s.ID}, {"orderId", s.OrderID}, {"receiptNo", s.ReceiptNo}, {"idempotencyKey", s.IdempotencyKey}} {
 		if len(k.v) > maxKeyPart || strings.IndexByte(k.v, 0) >= 0 {
 			return fmt.Errorf("%w: txn %.64s: %s is longer than %d bytes or holds a NUL byte", ErrInvalid, e.TxnID, k.name, maxKeyPart)
 		}
@@ -117,18 +103,20 @@ func inNanoRange(t time.Time) bool { return t.After(minNano) && t.Before(maxNano
 // tables are a transaction's buckets.
 type tables struct {
 	entries, txns, unfinished, byOrder, byReceipt, byCreated, meta *bolt.Bucket
+	byIdem                                                         *bolt.Bucket // nil until the first idempotency key
 }
 
 // openTables returns tx's buckets, or a *CorruptError naming the missing one.
 func openTables(path string, tx *bolt.Tx) (*tables, error) {
 	get := func(name []byte) *bolt.Bucket { return tx.Bucket(name) }
 	t := &tables{get(bucketEntries), get(bucketTxns), get(bucketUnfinished), get(bucketByOrder),
-		get(bucketByReceipt), get(bucketByCreated), get(bucketMeta)}
+		get(bucketByReceipt), get(bucketByCreated), get(bucketMeta), nil}
 	for i, b := range []*bolt.Bucket{t.entries, t.txns, t.unfinished, t.byOrder, t.byReceipt, t.byCreated, t.meta} {
 		if b == nil {
 			return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("bucket %q is missing", allBuckets[i])}
 		}
 	}
+	t.byIdem = get(bucketByIdem)
 	if t.entries.Writable() {
 		for _, b := range []*bolt.Bucket{t.entries, t.txns, t.byCreated, t.byOrder, t.byReceipt} {
 			b.FillPercent = appendFill
@@ -142,6 +130,11 @@ type journalMeta struct {
 	lastSeq  uint64
 	lastHash string // hex; "" while empty
 	txns     uint64
+	// verified is the verified mark (see CheckRecent); hasVerified is
+	// false in journals written before it existed.
+	verified    uint64
+	hasVerified bool
+	id          string // the journal's id ("" in journals older than ids)
 }
 
 func readMetaBucket(path string, b *bolt.Bucket) (journalMeta, error) {
@@ -160,6 +153,18 @@ func readMetaBucket(path string, b *bolt.Bucket) (journalMeta, error) {
 	}
 	if m.txns, ok = u64(b.Get(metaTxns)); !ok {
 		return m, bad("bad transaction count")
+	}
+	if v := b.Get(metaVerifiedSeq); v != nil {
+		if m.verified, ok = u64(v); !ok || m.verified > m.lastSeq {
+			return m, bad("bad verified seq")
+		}
+		m.hasVerified = true
+	}
+	if v := b.Get(metaID); v != nil {
+		if !validID(string(v)) {
+			return m, bad("bad journal id %s", quoteKey(v))
+		}
+		m.id = string(v)
 	}
 	h := b.Get(metaLastHash)
 	switch {
@@ -203,8 +208,9 @@ func loadTxn(path string, t *tables, id string) (s *Txn, seqs []uint64, live boo
 
 // appendTx is Append's work inside one write transaction: it validates e
 // against the stored snapshot, stores both and updates the indexes and meta.
-// It fills e.Seq, e.PrevHash and e.Hash.
-func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
+// It fills e.Seq, e.PrevHash and e.Hash, and stores verified as the
+// verified mark when it is above the stored one.
+func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn, verified uint64) error {
 	t, err := openTables(path, tx)
 	if err != nil {
 		return err
@@ -250,6 +256,12 @@ func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
 			return err
 		}
 	}
+	if stored.IdempotencyKey != "" && t.byIdem == nil {
+		if t.byIdem, err = tx.CreateBucket(bucketByIdem); err != nil {
+			return err
+		}
+		t.byIdem.FillPercent = appendFill
+	}
 	if err := updateIndexes(t, old, &stored); err != nil {
 		return err
 	}
@@ -266,14 +278,22 @@ func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
 			return err
 		}
 	}
+	if verified > m.verified && verified <= m.lastSeq {
+		if err := t.meta.Put(metaVerifiedSeq, seqKey(verified)); err != nil {
+			return err
+		}
+	}
 	e.Seq, e.PrevHash, e.Hash = seq, m.lastHash, hash
 	return nil
 }
 
 // indexKeys lists a snapshot's keys in each secondary index (nil: none).
-func indexKeys(s *Txn) (created, order, receipt []byte) {
+func indexKeys(s *Txn) (created, order, receipt, idem []byte) {
 	if s == nil {
 		return
+	}
+	if s.IdempotencyKey != "" {
+		idem = pairKey(s.IdempotencyKey, s.ID)
 	}
 	created = createdKey(s.CreatedAt, s.ID)
 	if s.OrderID != "" {
@@ -288,12 +308,12 @@ func indexKeys(s *Txn) (created, order, receipt []byte) {
 // updateIndexes moves the snapshot's index keys from what old had to what
 // s has, touching only the indexes that change.
 func updateIndexes(t *tables, old, s *Txn) error {
-	oc, oo, or := indexKeys(old)
-	nc, no, nr := indexKeys(s)
+	oc, oo, or, oi := indexKeys(old)
+	nc, no, nr, ni := indexKeys(s)
 	for _, x := range []struct {
 		b        *bolt.Bucket
 		old, new []byte
-	}{{t.byCreated, oc, nc}, {t.byOrder, oo, no}, {t.byReceipt, or, nr}} {
+	}{{t.byCreated, oc, nc}, {t.byOrder, oo, no}, {t.byReceipt, or, nr}, {t.byIdem, oi, ni}} {
 		if bytes.Equal(x.old, x.new) && (x.old == nil) == (x.new == nil) {
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/paytree"
 )
 
 // formatVersion is the layout described in doc.go; Open refuses any other.
@@ -25,7 +26,10 @@ var (
 	bucketByOrder    = []byte("by-order")
 	bucketByReceipt  = []byte("by-receipt")
 	bucketByCreated  = []byte("by-created")
-	bucketMeta       = []byte("meta")
+	// bucketByIdem is created with the first snapshot that has an
+	// idempotency key (journals from before keys existed lack it).
+	bucketByIdem = []byte("by-idem")
+	bucketMeta   = []byte("meta")
 
 	allBuckets = [][]byte{bucketEntries, bucketTxns, bucketUnfinished, bucketByOrder, bucketByReceipt, bucketByCreated, bucketMeta}
 
@@ -33,6 +37,9 @@ var (
 	metaLastSeq  = []byte("last-seq")
 	metaLastHash = []byte("last-hash")
 	metaTxns     = []byte("txns")
+
+	metaVerifiedSeq = []byte("verified-seq")
+	metaID          = []byte("id")
 )
 
 // appendFill is the FillPercent of buckets whose keys mostly arrive in
@@ -87,7 +94,112 @@ func appendBody(b []byte, e *Entry) []byte {
 		b = appendStr(b, s)
 	}
 	b = appendErrorInfo(b, e.Error)
-	return appendStr(b, e.Note)
+	b = appendStr(b, e.Note)
+	if len(e.Events) > 0 { // entries without events or close end after the note, as before either existed
+		b = append(b, sectionEvents)
+		b = binary.AppendUvarint(b, uint64(len(e.Events)))
+		for i := range e.Events {
+			b = appendEventRec(b, &e.Events[i])
+		}
+	}
+	if e.Close != nil {
+		b = append(b, sectionClose)
+		b = appendDayClose(b, e.Close)
+	}
+	return b
+}
+
+// Optional sections after an entry's note, each at most once and in this
+// order.
+const (
+	sectionEvents = 1
+	sectionClose  = 2
+)
+
+// appendDayClose appends a close section's record: Day, From, Until,
+// uvarint LastSeq, uvarint count of lines and each line (PayType, varint
+// Op, varint Count, varint Amount), uvarint count of open transactions and
+// each (TxnID, varint Op, State, PayType, OrderID, varint Amount).
+func appendDayClose(b []byte, c *DayClose) []byte {
+	b = appendStr(b, c.Day)
+	b = appendTime(b, c.From)
+	b = appendTime(b, c.Until)
+	b = binary.AppendUvarint(b, c.LastSeq)
+	b = binary.AppendUvarint(b, uint64(len(c.Lines)))
+	for _, l := range c.Lines {
+		b = appendStr(b, l.PayType)
+		b = binary.AppendVarint(b, int64(l.Op))
+		b = binary.AppendVarint(b, l.Count)
+		b = binary.AppendVarint(b, l.Amount)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.Open)))
+	for _, o := range c.Open {
+		b = appendStr(b, o.TxnID)
+		b = binary.AppendVarint(b, int64(o.Op))
+		b = appendStr(b, string(o.State))
+		b = appendStr(b, o.PayType)
+		b = appendStr(b, o.OrderID)
+		b = binary.AppendVarint(b, o.Amount)
+	}
+	return b
+}
+
+// dayClose reads what appendDayClose wrote.
+func (r *bodyReader) dayClose() *DayClose {
+	c := &DayClose{Day: r.str("close day"), From: r.time("close from"), Until: r.time("close until"), LastSeq: r.uvarint("close lastSeq")}
+	n := r.uvarint("close lines")
+	if n > uint64(len(r.b)) {
+		r.fail("close lines")
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		c.Lines = append(c.Lines, CloseLine{PayType: r.str("close line payType"), Op: paytree.Operation(r.varint("close line op")),
+			Count: r.varint("close line count"), Amount: r.varint("close line amount")})
+	}
+	n = r.uvarint("close open")
+	if n > uint64(len(r.b)) {
+		r.fail("close open")
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		c.Open = append(c.Open, CloseOpen{TxnID: r.str("close open txnId"), Op: paytree.Operation(r.varint("close open op")),
+			State: fsm.State(r.str("close open state")), PayType: r.str("close open payType"), OrderID: r.str("close open orderId"),
+			Amount: r.varint("close open amount")})
+	}
+	return c
+}
+
+// Flags of an EventRec's first byte.
+const (
+	evError     = 1 << 0
+	evFinal     = 1 << 1
+	evRecovered = 1 << 2
+	evKnown     = evError | evFinal | evRecovered
+)
+
+// appendEventRec appends a flags byte, the operation's name, then for a CompleteEvent its
+// TransStatus, OrderID, Amount, PayType, TransTime and RefundedTotal, for an
+// ErrorEvent its error.
+func appendEventRec(b []byte, ev *EventRec) []byte {
+	var flags byte
+	if ev.Error {
+		flags |= evError
+	}
+	if ev.Final {
+		flags |= evFinal
+	}
+	if ev.Recovered {
+		flags |= evRecovered
+	}
+	b = append(b, flags)
+	b = appendStr(b, ev.Op.String())
+	if ev.Error {
+		return appendErrorInfo(b, ev.Err)
+	}
+	b = binary.AppendVarint(b, int64(ev.TransStatus))
+	b = appendStr(b, ev.OrderID)
+	b = binary.AppendVarint(b, ev.Amount)
+	b = appendStr(b, ev.PayType)
+	b = appendStr(b, ev.TransTime)
+	return binary.AppendVarint(b, ev.RefundedTotal)
 }
 
 // appendStr appends s as uvarint(n<<1 | hex) and n bytes: a string of
@@ -330,6 +442,9 @@ type bodyView struct {
 	txnID, event, from, to, requestID, kind, http, resultCode, note stored
 	sec, nsec, off                                                  int64
 	err                                                             errorView
+	events                                                          []EventRec // decoded only when decode is set
+	close                                                           *DayClose  // decoded only when decode is set
+	decode                                                          bool
 }
 
 // readBody reads body into v (filled in place: a bodyView is large),
@@ -343,6 +458,35 @@ func readBody(body []byte, v *bodyView) error {
 	v.requestID, v.kind, v.http, v.resultCode = r.field("requestId"), r.field("kind"), r.field("http"), r.field("resultCode")
 	v.err = r.errorView("error")
 	v.note = r.field("note")
+	last := byte(0) // the last section read: each at most once, in order
+	for len(r.b) > 0 && r.err == nil {
+		sec := r.byte("section")
+		if sec <= last {
+			r.fail("section")
+			break
+		}
+		last = sec
+		switch sec {
+		case sectionEvents:
+			n := r.uvarint("events")
+			if n == 0 || n > uint64(len(r.b)) {
+				r.fail("events count")
+			}
+			for i := uint64(0); i < n && r.err == nil; i++ {
+				ev := r.eventRec("event")
+				if v.decode {
+					v.events = append(v.events, ev)
+				}
+			}
+		case sectionClose:
+			c := r.dayClose()
+			if v.decode {
+				v.close = c
+			}
+		default:
+			r.fail("section")
+		}
+	}
 	switch {
 	case r.err != nil:
 		return r.err
@@ -354,17 +498,43 @@ func readBody(body []byte, v *bodyView) error {
 	return nil
 }
 
+// eventRec reads what appendEventRec wrote.
+func (r *bodyReader) eventRec(what string) EventRec {
+	flags := r.byte(what)
+	if flags&^evKnown != 0 {
+		r.fail(what + " flags")
+	}
+	ev := EventRec{Error: flags&evError != 0, Final: flags&evFinal != 0, Recovered: flags&evRecovered != 0}
+	if op := r.str(what + " op"); r.err == nil {
+		var ok bool
+		if ev.Op, ok = paytree.ParseOperation(op); !ok {
+			r.fail(what + " op")
+		}
+	}
+	if ev.Error {
+		ev.Err = r.errorInfo(what + " error")
+		return ev
+	}
+	ev.TransStatus = int(r.varint(what + " transStatus"))
+	ev.OrderID = r.str(what + " orderId")
+	ev.Amount = r.varint(what + " amount")
+	ev.PayType = r.str(what + " payType")
+	ev.TransTime = r.str(what + " transTime")
+	ev.RefundedTotal = r.varint(what + " refundedTotal")
+	return ev
+}
+
 // decodeBody reads an entry's body into an Entry without Seq, PrevHash and
 // Hash. It never panics.
 func decodeBody(body []byte) (Entry, error) {
-	var v bodyView
+	v := bodyView{decode: true}
 	if err := readBody(body, &v); err != nil {
 		return Entry{}, err
 	}
 	return Entry{TxnID: v.txnID.String(), Time: unixTime(v.sec, v.nsec, v.off),
 		Event: fsm.Event(v.event.String()), From: fsm.State(v.from.String()), To: fsm.State(v.to.String()),
 		RequestID: v.requestID.String(), Kind: v.kind.String(), HTTP: v.http.String(), ResultCode: v.resultCode.String(),
-		Error: v.err.info(), Note: v.note.String()}, nil
+		Error: v.err.info(), Note: v.note.String(), Events: v.events, Close: v.close}, nil
 }
 
 // scanBody reads body as decodeBody does, building nothing and copying
