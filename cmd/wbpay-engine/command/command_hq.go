@@ -43,6 +43,9 @@ the SQL views (hq_find, hq_attention, hq_totals, hq_lag).
 
 --db is a PostgreSQL connection string (default $WBPAY_HQ_DB); --nats the
 NATS server (default $WBPAY_HQ_NATS).`,
+		Example: `  wbpay-engine hq collect --nats nats://hq:4222 --db postgres://hq@127.0.0.1/wbpay
+  wbpay-engine hq find --receipt R1234 --db postgres://hq@127.0.0.1/wbpay
+  WBPAY_HQ_DB=postgres://hq@127.0.0.1/wbpay wbpay-engine hq attention`,
 		Args: cobra.NoArgs,
 	}
 	pf := cmd.PersistentFlags()
@@ -89,6 +92,8 @@ one PostgreSQL transaction, acknowledged only after its commit, so a crash
 at any moment loses nothing and a redelivery is a no-op. Every gap, fork,
 altered entry or late delivery becomes a finding (hq findings). Run one
 collector per durable consumer.`,
+		Example: `  wbpay-engine hq collect --nats nats://hq:4222 --db postgres://hq@127.0.0.1/wbpay
+  wbpay-engine hq collect --nats tls://hq:4222 --db "$WBPAY_HQ_DB" --batch 5000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.nats == "" {
@@ -167,7 +172,11 @@ func newHQAttention(g *globals, o *hqOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "attention",
 		Short: "Transactions that need a person (escalated) or are unfinished, chain-wide, oldest first",
-		Args:  cobra.NoArgs,
+		Long: `attention lists, oldest first, every transaction HQ holds whose state is
+escalated (a person must act) or not finished (the view hq_attention).`,
+		Example: `  wbpay-engine hq attention --db postgres://hq@127.0.0.1/wbpay
+  wbpay-engine hq attention --limit 20 -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pool, err := o.pool(cmd.Context())
 			if err != nil {
@@ -269,6 +278,8 @@ func newHQLag(g *globals, o *hqOptions) *cobra.Command {
 held and missing, the findings and the chain status (ok, gaps, damaged), the
 time of the newest shipped entry; with --nats also the last Seq the stream
 holds for it (what is still to be collected).`,
+		Example: `  wbpay-engine hq lag --db postgres://hq@127.0.0.1/wbpay
+  wbpay-engine hq lag --nats nats://hq:4222 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -348,7 +359,11 @@ func newHQFindings(g *globals, o *hqOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "findings",
 		Short: "Every gap, fork, altered entry or late delivery recorded, by terminal and Seq",
-		Args:  cobra.NoArgs,
+		Long: `findings lists the damage the collector recorded (kinds gap, fork, bad-hash,
+bad-body, bad-record, out-of-order; see docs/hq.md), by terminal and Seq.`,
+		Example: `  wbpay-engine hq findings --db postgres://hq@127.0.0.1/wbpay
+  wbpay-engine hq findings --terminal 1234501234561 -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pool, err := o.pool(cmd.Context())
 			if err != nil {
@@ -386,6 +401,8 @@ func newHQVerify(g *globals, o *hqOptions) *cobra.Command {
 hash over the previous one and the body, as the terminal's journal does.
 Exit code 0 when every chain verifies, 1 when one does not (the table names
 the first bad Seq).`,
+		Example: `  wbpay-engine hq verify --db postgres://hq@127.0.0.1/wbpay
+  wbpay-engine hq verify --terminal 1234501234561`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
