@@ -1,10 +1,5 @@
 //go:build linux
 
-// Package pgserver starts a throw-away PostgreSQL server on loopback for
-// tests and the chain bench: initdb on a fresh data directory, postgres on
-// 127.0.0.1 at a free port, stopped (and the directory removed) by Stop. As
-// root it runs the server as the "postgres" user (else "nobody"), which
-// PostgreSQL requires. Nothing survives Stop.
 package pgserver
 
 import (

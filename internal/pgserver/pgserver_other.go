@@ -1,8 +1,5 @@
 //go:build !linux
 
-// Package pgserver starts a throw-away PostgreSQL server for tests and the
-// chain bench; on this platform it cannot (it relies on Linux process
-// credentials and parent-death signals) and Start returns ErrMissing.
 package pgserver
 
 import (
