@@ -252,18 +252,36 @@ type pending struct {
 	f   jetstream.PubAckFuture
 }
 
-// round reads up to a window of entries after the acknowledged Seq,
-// publishes them asynchronously and handles their acknowledgements in Seq
-// order. It returns how many were acknowledged.
+// readAhead is how many entries a round reads from the journal in one read
+// transaction (they are published Window at a time).
+const readAhead = 256
+
+// round reads the entries after the acknowledged Seq and publishes them in
+// windows of Window asynchronous publishes, handling each window's
+// acknowledgements in Seq order before the next window goes out. It
+// returns how many were acknowledged.
 func (s *Shipper) round(ctx context.Context, js jetstream.JetStream, lastFlush *time.Time) (int, error) {
 	from := s.acked.Load() + 1
-	raws, err := s.o.Journal.RawEntries(from, s.o.Window)
+	raws, err := s.o.Journal.RawEntries(from, max(readAhead, s.o.Window))
 	if err != nil {
 		return 0, journalError{fmt.Errorf("ship: read journal from %d: %w", from, err)}
 	}
-	if len(raws) == 0 {
-		return 0, nil
+	n := 0
+	for len(raws) > 0 {
+		w := raws[:min(s.o.Window, len(raws))]
+		raws = raws[len(w):]
+		k, err := s.window(ctx, js, w, lastFlush)
+		n += k
+		if err != nil {
+			return n, err
+		}
 	}
+	return n, nil
+}
+
+// window publishes raws asynchronously and awaits their acknowledgements in
+// order; it returns how many were acknowledged.
+func (s *Shipper) window(ctx context.Context, js jetstream.JetStream, raws []journal.RawEntry, lastFlush *time.Time) (int, error) {
 	c := s.o.Config
 	inflight := make([]pending, 0, len(raws))
 	var perr error
