@@ -18,7 +18,7 @@ var specKeys = []string{
 	"CurrencyCode", "AppVersion", "PayConfirmPollingMode", "PayConfirmPollingWait",
 	"PayConfirmPollingInterval", "PayConfirmPollingTimeout", "RequestConfirmInterval",
 	"RequestConfirmNum", "LogLevel", "LogExpire", "AppTestMode", "TestSequenceDelay", "TestClassPay",
-	"TestClassRefund", "TestClassReverse", "TestClassDeposit",
+	"TestClassRefund", "TestClassReverse", "TestClassDeposit", "ServeListen",
 }
 
 // filled are real values for the template's placeholders.
