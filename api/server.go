@@ -163,12 +163,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, newAPIError(http.StatusServiceUnavailable, codeClosed, "the daemon is stopping"))
 		return
 	}
-	h, pattern := s.mux.Handler(r)
-	if pattern == "" {
+	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.notRouted(w, r)
 		return
 	}
-	h.ServeHTTP(w, r)
+	s.mux.ServeHTTP(w, r) // sets the path values
 }
 
 // notRouted answers 404, or 405 with Allow for a known path.
