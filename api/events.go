@@ -246,6 +246,9 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+	// The stream ends only when the client is dropped or the daemon stops:
+	// then the connection closes, so the client notices and reconnects.
+	h.Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
 	write := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))

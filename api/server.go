@@ -300,7 +300,7 @@ func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, op string)
 		s.fail(w, r, newAPIError(http.StatusServiceUnavailable, codeBusy, "start-up recovery has not finished (see /v1/health)"))
 		return
 	}
-	ticket, err := s.eng.Submit(req)
+	ticket, err := s.submit(req)
 	if err != nil {
 		s.fail(w, r, fromEngine(err, !s.recovered.Load()))
 		return
@@ -311,6 +311,26 @@ func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, op string)
 	}
 	s.log.Info("api: request accepted", zap.String("op", op), zap.String("txn-id", ticket.TransactionID), zap.Bool("replayed", status == http.StatusOK))
 	s.answerTxn(w, r, ticket.TransactionID, status, wait, settled)
+}
+
+// submit is Engine.Submit, retried for a moment while the engine is busy
+// with a sequence whose transaction the journal already has terminal: the
+// engine journals the final transition (and its events) a moment before it
+// takes the next request, and a POS that got the final event or a ?wait
+// answer must not see L0004 for that.
+func (s *Server) submit(req wbpay.Request) (wbpay.Ticket, error) {
+	for i := 0; ; i++ {
+		t, err := s.eng.Submit(req)
+		var we *wbpay.Error
+		if err == nil || i >= 100 || !errors.As(err, &we) || we.Code != codeBusy {
+			return t, err
+		}
+		st, serr := s.eng.Journal().Stats()
+		if serr != nil || st.Unfinished > 0 {
+			return t, err
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // answerTxn answers with transaction id: at once with status, or after

@@ -29,6 +29,8 @@ type serveFlags struct {
 	listen    string
 	service   bool          // run as a Windows service
 	keepAlive time.Duration // hidden: SSE keep-alive interval (tests)
+	sseBuffer int           // hidden: events an SSE client may lag behind (tests)
+	sseWrite  time.Duration // hidden: bound of one write to a client (tests)
 }
 
 func newServeCommand(g *globals) *cobra.Command {
@@ -75,7 +77,11 @@ While it runs, the request and audit verbs of this CLI go through it.`,
 	fl.StringVar(&f.listen, "listen", "", "loopback host:port to listen on (default: the ServeListen key, else "+api.DefaultListen+"; port 0 picks a free one)")
 	fl.BoolVar(&f.service, "service", false, "run as a Windows service (started by the service manager; see `wbpay-engine service install`)")
 	fl.DurationVar(&f.keepAlive, "keep-alive", 0, "interval of SSE keep-alive comments (default 15s)")
-	_ = fl.MarkHidden("keep-alive")
+	fl.IntVar(&f.sseBuffer, "sse-buffer", 0, "events an SSE client may lag behind before it is dropped (default 1024)")
+	fl.DurationVar(&f.sseWrite, "sse-write-timeout", 0, "bound of one write to a client (default 30s)")
+	for _, n := range []string{"keep-alive", "sse-buffer", "sse-write-timeout"} {
+		_ = fl.MarkHidden(n)
+	}
 	return cmd
 }
 
@@ -144,7 +150,7 @@ func (g *globals) serve(ctx context.Context, f serveFlags, ready func(url string
 		log = zap.New(stderrCore(g))
 	}
 	srvAPI, err := api.New(api.Options{Engine: eng, Token: token, Logger: log, Version: version(), KeepAlive: f.keepAlive,
-		Damaged: damagedHook(eng)})
+		ClientBuffer: f.sseBuffer, WriteTimeout: f.sseWrite, Damaged: damagedHook(eng)})
 	if err != nil {
 		_ = ln.Close()
 		return withExit(ExitLibrary, err)
