@@ -81,13 +81,8 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badField("idempotencyKey", "idempotencyKey must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"))
 		return
 	}
-	var txns []*journal.Txn
-	var err error
-	if key != "" {
-		txns, err = s.listByKey(key, query)
-	} else {
-		txns, err = s.eng.Journal().List(query)
-	}
+	query.IdempotencyKey = key
+	txns, err := s.eng.Journal().List(query)
 	if err != nil {
 		s.fail(w, r, newAPIError(http.StatusInternalServerError, codeJournal, "read the journal: "+err.Error()))
 		return
@@ -99,28 +94,6 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		out.Transactions = append(out.Transactions, toTxn(t))
 	}
 	writeJSONAnswer(w, http.StatusOK, out)
-}
-
-// listByKey filters the transactions of an Idempotency-Key by the rest of
-// the query, newest first.
-func (s *Server) listByKey(key string, q journal.Query) ([]*journal.Txn, error) {
-	all, err := byKey(s.eng, key)
-	if err != nil {
-		return nil, err
-	}
-	var out []*journal.Txn
-	for i := len(all) - 1; i >= 0; i-- {
-		t := all[i]
-		if (q.Since.IsZero() || !t.CreatedAt.Before(q.Since)) && (q.Until.IsZero() || t.CreatedAt.Before(q.Until)) &&
-			(q.State == "" || t.State == q.State) && (q.Op == 0 || t.Op == q.Op) &&
-			(q.OrderID == "" || t.OrderID == q.OrderID) && (q.ReceiptNo == "" || t.ReceiptNo == q.ReceiptNo) {
-			out = append(out, t)
-		}
-		if len(out) == q.Limit {
-			break
-		}
-	}
-	return out, nil
 }
 
 // entryBody is one journal entry of /entries.

@@ -317,3 +317,43 @@ func TestDaemonRefusesNonLoopback(t *testing.T) {
 	h := d.request("GET", "/v1/health", nil)
 	assert.Equal(t, "ready", h.str("state"), "the first daemon still serves")
 }
+
+// TestDaemonIdempotency: a repeated Idempotency-Key with the same body
+// answers 200 with the same transaction (also after a restart) and sends
+// nothing more; with another body or path it gets 409 L0010.
+func TestDaemonIdempotency(t *testing.T) {
+	e := newEnv(t, nil)
+	d := e.startDaemon()
+	body := map[string]any{"payType": "PAYPAY", "amount": 1500, "userCode": classCode(0), "receiptNo": "R-9"}
+	first := d.request("POST", "/v1/pay?wait=30", body, "Idempotency-Key", "pos1-R-9")
+	require.Equal(t, http.StatusOK, first.status, "%s", first.raw)
+	require.Equal(t, "paid", first.str("state"))
+	assert.Equal(t, "pos1-R-9", first.str("idempotencyKey"))
+	sent := len(e.gw.Sim.Ledger().Requests)
+
+	// The same fields in another order and spacing are the same body.
+	again := d.request("POST", "/v1/pay", `{ "receiptNo":"R-9", "userCode":"`+classCode(0)+`", "amount":1500, "payType":"PAYPAY" }`, "Idempotency-Key", "pos1-R-9")
+	assert.Equal(t, http.StatusOK, again.status, "%s", again.raw)
+	assert.Equal(t, first.str("id"), again.str("id"))
+	assert.Equal(t, "paid", again.str("state"))
+	assert.Equal(t, "/v1/transactions/"+first.str("id"), again.header.Get("Location"))
+
+	other := d.request("POST", "/v1/pay", map[string]any{"payType": "PAYPAY", "amount": 1501, "userCode": classCode(0), "receiptNo": "R-9"}, "Idempotency-Key", "pos1-R-9")
+	assert.Equal(t, http.StatusConflict, other.status, "%s", other.raw)
+	assert.Equal(t, "L0010", other.errCode())
+	path := d.request("POST", "/v1/reverse", map[string]any{"orderId": first.str("orderId")}, "Idempotency-Key", "pos1-R-9")
+	assert.Equal(t, http.StatusConflict, path.status, "%s", path.raw)
+	assert.Equal(t, "L0010", path.errCode())
+
+	list := d.request("GET", "/v1/transactions?"+q("idempotencyKey", "pos1-R-9"), nil)
+	txns, _ := list.body["transactions"].([]any)
+	require.Len(t, txns, 1, "%s", list.raw)
+	assert.Equal(t, first.str("id"), txns[0].(map[string]any)["id"])
+
+	d.stop(t)
+	d2 := e.startDaemon()
+	after := d2.request("POST", "/v1/pay", body, "Idempotency-Key", "pos1-R-9")
+	assert.Equal(t, http.StatusOK, after.status, "%s", after.raw)
+	assert.Equal(t, first.str("id"), after.str("id"), "the key survives a restart")
+	assert.Equal(t, sent, len(e.gw.Sim.Ledger().Requests), "nothing more was sent to the gateway")
+}

@@ -24,15 +24,6 @@ var (
 	ErrBadServeFile = errors.New("api: serve.json is not valid")
 )
 
-// Codes of the local API that the engine's catalog may not hold (wire
-// contract section 8): they are added here so the error object is complete
-// whatever the catalog version.
-var localCodes = map[string]paytree.ErrorDef{
-	"L0010": {Code: "L0010", Type: paytree.TypeLibrary, Action: paytree.VendorCall, Message: "local API: Idempotency-Key reused with another request"},
-	"L0011": {Code: "L0011", Type: paytree.TypeLibrary, Action: paytree.VendorCall, Message: "local API: missing or wrong token, or a request not from this host"},
-	"L0012": {Code: "L0012", Type: paytree.TypeLibrary, Action: paytree.CPSCall, Message: "an earlier refund or reverse of this order is unfinished or escalated: its outcome must be known first"},
-}
-
 // Codes used by the API itself.
 const (
 	codeBadField  = paytree.L0003
@@ -40,8 +31,8 @@ const (
 	codeClosed    = paytree.L0005
 	codeJournal   = paytree.L0007
 	codeNoWaiting = paytree.L0008
-	codeIdemConf  = "L0010"
-	codeAuth      = "L0011"
+	codeIdemConf  = paytree.L0010
+	codeAuth      = paytree.L0011
 )
 
 // errorBody is the JSON error object of local-api.md section 2.
@@ -62,12 +53,9 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.body.Code + ": " + e.body.Message }
 
-// lookup returns the catalog row of code (the API's own rows included).
+// lookup returns the catalog row of code.
 func lookup(code string) paytree.ErrorDef {
 	if def, ok := paytree.LookupError(code); ok {
-		return def
-	}
-	if def, ok := localCodes[code]; ok {
 		return def
 	}
 	return paytree.ErrorDef{Code: code, Type: paytree.TypeLibrary, Action: paytree.VendorCall, Message: "unknown error"}
@@ -108,7 +96,7 @@ func fromEngine(err error, recovering bool) *apiError {
 		if recovering {
 			status = http.StatusServiceUnavailable
 		}
-	case codeNoWaiting, codeIdemConf, "L0012":
+	case codeNoWaiting, codeIdemConf, paytree.L0012:
 		status = http.StatusConflict
 	case codeClosed:
 		status = http.StatusServiceUnavailable

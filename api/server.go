@@ -282,10 +282,6 @@ func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, op string)
 		s.fail(w, r, e)
 		return
 	}
-	if key != "" && !keySupported {
-		s.fail(w, r, badField("Idempotency-Key", "this engine does not journal Idempotency-Keys yet; send the request without one"))
-		return
-	}
 	body, e := readBody(w, r, op)
 	if e != nil {
 		s.fail(w, r, e)
