@@ -380,10 +380,12 @@ func (s *Server) servePayConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(waiting) == 0 {
-		// The engine waited on a pay the journal did not show yet: answer
-		// without a body id.
-		writeJSONAnswer(w, http.StatusAccepted, struct{}{})
-		return
+		// The engine took the confirm while the journal showed no waiting
+		// pay (it was between two polls): answer with the newest pay.
+		if waiting, err = s.eng.Journal().List(journal.Query{Op: paytree.OpPay, Limit: 1}); err != nil || len(waiting) == 0 {
+			s.fail(w, r, newAPIError(http.StatusInternalServerError, codeJournal, "the confirmed pay is not in the journal"))
+			return
+		}
 	}
 	id := waiting[0].ID
 	s.answerTxn(w, r, id, http.StatusAccepted, wait, func(t *journal.Txn) bool {
