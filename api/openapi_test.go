@@ -186,7 +186,9 @@ func TestOpenAPI(t *testing.T) {
 	d.request("GET", "/v1/health", nil, "Origin", "http://localhost")
 	d.request("GET", "/v1/events?after=x", nil)
 
-	got := stream.until(t, 30*time.Second, func(ev sseEvent) bool { return ev.kind == "complete" && ev.txn()["transStatus"] == "PAID" && ev.txn()["amount"] == float64(700) })
+	got := stream.until(t, 30*time.Second, func(ev sseEvent) bool {
+		return ev.kind == "complete" && ev.txn()["transStatus"] == "PAID" && ev.txn()["amount"] == float64(700)
+	})
 	for _, ev := range got {
 		assert.NoError(t, evSchema.VisitJSON(ev.data), "event %d data matches EventData", ev.id)
 	}
