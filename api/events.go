@@ -42,9 +42,16 @@ type frame struct {
 	data []byte
 }
 
-// encodeEvent builds the SSE frame of ev with the transaction snapshot t
-// (nil when it cannot be read).
-func encodeEvent(ev wbpay.StreamEvent, t *journal.Txn) frame {
+// EventData returns the JSON of an SSE event's data line for ev, with its
+// transaction's snapshot t (nil when unknown): what /v1/events sends, for
+// in-process followers (the CLI's --events jsonl).
+func EventData(ev wbpay.StreamEvent, t *journal.Txn) []byte {
+	js, _ := json.Marshal(eventDataOf(ev, t))
+	return js
+}
+
+// eventDataOf is the data object of ev.
+func eventDataOf(ev wbpay.StreamEvent, t *journal.Txn) eventData {
 	d := eventData{TransactionID: ev.Entry.TxnID, Final: ev.Final}
 	op := paytree.Operation(0)
 	if t != nil {
@@ -63,7 +70,13 @@ func encodeEvent(ev wbpay.StreamEvent, t *journal.Txn) frame {
 		d.Error = errorFromInfo(ev.Entry.Error)
 	}
 	d.RequestType = requestTypeName(op)
-	js, _ := json.Marshal(d)
+	return d
+}
+
+// encodeEvent builds the SSE frame of ev with the transaction snapshot t
+// (nil when it cannot be read).
+func encodeEvent(ev wbpay.StreamEvent, t *journal.Txn) frame {
+	js := EventData(ev, t)
 	var b bytes.Buffer
 	b.Grow(len(js) + 48)
 	b.WriteString("id: ")

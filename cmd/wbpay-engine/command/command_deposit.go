@@ -40,6 +40,9 @@ a person must act (escalated).`,
 				return withExit(ExitUsage, err)
 			}
 			req := &wbpay.DepositRequest{PayType: ch, Amount: amount.v, UserCode: code, ReceiptNo: receipt, IdempotencyKey: key}
+			if err, ok := g.tryDaemon(cmd.Context(), req); ok {
+				return err
+			}
 			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.DepositSync(ctx, req)
 			})

@@ -48,6 +48,9 @@ person must act (escalated), 1 for a library or configuration error.`,
 				return withExit(ExitUsage, err)
 			}
 			req := &wbpay.PayRequest{PayType: ch, Amount: amount.v, UserCode: code, ReceiptNo: receipt, Remark: remark, IdempotencyKey: key}
+			if err, ok := g.tryDaemon(cmd.Context(), req); ok {
+				return err
+			}
 			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.PaySync(ctx, req)
 			})

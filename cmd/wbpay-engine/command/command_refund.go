@@ -33,6 +33,9 @@ than the refundable amount), 4 when a person must act (escalated).`,
 				return usageErrorf("--order-id is empty")
 			}
 			req := &wbpay.RefundRequest{OrderID: orderID, RefundAmount: amount.v, RefundReason: reason, Remark: remark, IdempotencyKey: key}
+			if err, ok := g.tryDaemon(cmd.Context(), req); ok {
+				return err
+			}
 			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.RefundSync(ctx, req)
 			})

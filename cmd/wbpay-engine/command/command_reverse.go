@@ -30,6 +30,9 @@ person must act (escalated).`,
 				return usageErrorf("--order-id is empty")
 			}
 			req := &wbpay.ReverseRequest{OrderID: orderID, IdempotencyKey: key}
+			if err, ok := g.tryDaemon(cmd.Context(), req); ok {
+				return err
+			}
 			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.ReverseSync(ctx, req)
 			})

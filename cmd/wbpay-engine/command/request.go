@@ -34,7 +34,9 @@ func (g *globals) runRequest(cmd *cobra.Command, call requestFunc) error {
 	}
 	ap := g.startApproval(ctx, eng)
 	pr := g.startProgress(ctx, eng)
+	sf := g.startStreamFollower(eng)
 	res, err := call(ctx, eng)
+	sf.stop()
 	pr.stop()
 	ap.stop()
 	if err != nil {
@@ -56,11 +58,13 @@ func (g *globals) report(res *wbpay.Result) error {
 	if g.onResult != nil {
 		g.onResult(res)
 	}
-	if g.json() {
+	switch {
+	case g.events == "jsonl": // stdout holds the events only
+	case g.json():
 		if err := writeJSON(g.stdout, toResultJSON(res)); err != nil {
 			return withExit(ExitLibrary, err)
 		}
-	} else {
+	default:
 		printResult(g.stdout, res)
 	}
 	if code := exitForResult(res); code != ExitOK {
