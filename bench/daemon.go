@@ -120,7 +120,9 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (*DaemonReport, error) {
 	ai, ei, fi := 0, 0, 0
 	runs := []func(int, *Sample) error{
 		func(n int, s *Sample) error { return timed(n, s, func() error { ai++; return d.pay(ctx, ai) }) },
-		func(n int, s *Sample) error { return timed(n, s, func() error { ei++; return enginePay(ctx, eng, ei) }) },
+		func(n int, s *Sample) error {
+			return timed(n, s, func() error { ei++; return enginePay(ctx, eng, ei) })
+		},
 		func(n int, s *Sample) error { return timed(n, s, func() error { fi++; return fl.pay(ctx, fi, nil) }) },
 	}
 	progress("daemon: warming up (%d pays of each kind)", cfg.Warmup)
