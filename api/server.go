@@ -60,11 +60,12 @@ type Server struct {
 	hub  *hub
 	mux  *http.ServeMux
 
-	recovered atomic.Bool // start-up recovery has finished
 	closing   atomic.Bool
 	confirmMu sync.Mutex // one pay-confirm at a time
-	stopRec   context.CancelFunc
 }
+
+// recoveredNow reports whether start-up recovery has finished.
+func (s *Server) recoveredNow() bool { return s.eng.IsRecovered() }
 
 // New builds the server and starts following the engine's event stream.
 func New(opts Options) (*Server, error) {
@@ -92,13 +93,6 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("api: follow the event stream: %w", err)
 	}
 	s.hub = h
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopRec = cancel
-	go func() {
-		if s.eng.WaitRecovered(ctx) == nil {
-			s.recovered.Store(true)
-		}
-	}()
 	s.routes()
 	return s, nil
 }
@@ -110,7 +104,6 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // and ends the event streams. Call it before closing the engine.
 func (s *Server) BeginClose() {
 	s.closing.Store(true)
-	s.stopRec()
 	s.hub.close()
 }
 
@@ -292,13 +285,13 @@ func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, op string)
 		s.fail(w, r, e)
 		return
 	}
-	if !s.recovered.Load() {
+	if !s.recoveredNow() {
 		s.fail(w, r, newAPIError(http.StatusServiceUnavailable, codeBusy, "start-up recovery has not finished (see /v1/health)"))
 		return
 	}
 	ticket, err := s.submit(req)
 	if err != nil {
-		s.fail(w, r, fromEngine(err, !s.recovered.Load()))
+		s.fail(w, r, fromEngine(err, !s.recoveredNow()))
 		return
 	}
 	status := http.StatusAccepted
@@ -376,7 +369,7 @@ func (s *Server) servePayConfirm(w http.ResponseWriter, r *http.Request) {
 		from = wbpay.StreamID(seq, 7)
 	}
 	if err := s.eng.PayConfirm(body.values["confirm"].(bool)); err != nil {
-		s.fail(w, r, fromEngine(err, !s.recovered.Load()))
+		s.fail(w, r, fromEngine(err, !s.recoveredNow()))
 		return
 	}
 	if len(waiting) == 0 {
@@ -486,7 +479,7 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		b.State = "damaged"
 	case down:
 		b.State = "waiting-for-gateway"
-	case !s.recovered.Load():
+	case !s.recoveredNow():
 		b.State = "recovering"
 	}
 	writeJSONAnswer(w, http.StatusOK, b)
