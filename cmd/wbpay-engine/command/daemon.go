@@ -375,7 +375,31 @@ func (g *globals) historyVia(ctx context.Context, c *client.Client, q journal.Qu
 		}
 		until = out[len(out)-1].CreatedAt
 	}
-	return g.printHistory(out)
+	st := map[string]journal.Standing{}
+	for _, t := range out {
+		if (t.Op != paytree.OpPay && t.Op != paytree.OpDeposit) || t.OrderID == "" {
+			continue
+		}
+		order, err := c.Transactions(ctx, url.Values{"orderId": {t.OrderID}, "limit": {"1000"}})
+		if err != nil {
+			return withExit(ExitLibrary, fmt.Errorf("the daemon: %w", err))
+		}
+		txns := make([]*journal.Txn, len(order))
+		for i, o := range order {
+			txns[i] = txnOf(o)
+		}
+		st[t.ID] = journal.StandingOf(t, txns)
+	}
+	if q.State == fsm.StatePaid || q.State == fsm.StateDeposited {
+		held := out[:0]
+		for _, t := range out {
+			if st[t.ID].Held {
+				held = append(held, t)
+			}
+		}
+		out = held
+	}
+	return g.printHistory(out, st)
 }
 
 // showVia prints a transaction (or an order's) through the daemon.

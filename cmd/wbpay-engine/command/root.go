@@ -76,6 +76,7 @@ type globals struct {
 	gatewayWait time.Duration // recover --gateway-wait; 0: defaultGatewayWait
 	verbose     bool
 	events      string // --events: "" or jsonl (each event of a request on stdout as it happens)
+	again       bool   // request verbs' --again: send even though recovery just settled the same request
 
 	stdin  io.Reader
 	stdout io.Writer
