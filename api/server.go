@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -308,17 +309,23 @@ func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, op string)
 // takes the next request, and a POS that got the final event or a ?wait
 // answer must not see L0004 for that.
 func (s *Server) submit(req wbpay.Request) (wbpay.Ticket, error) {
+	deadline := time.Now().Add(100 * time.Millisecond)
 	for i := 0; ; i++ {
 		t, err := s.eng.Submit(req)
 		var we *wbpay.Error
-		if err == nil || i >= 100 || !errors.As(err, &we) || we.Code != codeBusy {
+		if err == nil || !errors.As(err, &we) || we.Code != codeBusy || time.Now().After(deadline) {
 			return t, err
 		}
 		st, serr := s.eng.Journal().Stats()
 		if serr != nil || st.Unfinished > 0 {
 			return t, err
 		}
-		time.Sleep(time.Millisecond)
+		// The release follows the final commit within microseconds.
+		if i < 20 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(50 * time.Microsecond)
+		}
 	}
 }
 
