@@ -4,9 +4,6 @@ import "github.com/spf13/cobra"
 
 func init() { verbs = append(verbs, newServiceCommand) }
 
-// serviceName is the Windows service's name.
-const serviceName = "wbpay"
-
 func newServiceCommand(g *globals) *cobra.Command {
 	var listen string
 	cmd := &cobra.Command{

@@ -12,6 +12,9 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
+// serviceName is the Windows service's name.
+const serviceName = "wbpay"
+
 // runService runs serve under the Windows service manager until it stops
 // the service.
 func (g *globals) runService(f serveFlags) error {
