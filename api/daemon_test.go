@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wbpay/wbpay/api"
+	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -358,4 +359,48 @@ func TestDaemonIdempotency(t *testing.T) {
 	assert.Equal(t, http.StatusOK, after.status, "%s", after.raw)
 	assert.Equal(t, first.str("id"), after.str("id"), "the key survives a restart")
 	assert.Equal(t, sent, len(e.gw.Sim.Ledger().Requests), "nothing more was sent to the gateway")
+}
+
+// TestDaemonWaitsForGateway: a daemon started on a home with an unfinished
+// pay while the gateway cannot be reached serves at once, says
+// waiting-for-gateway with the time, refuses request methods with 503
+// L0004, and finishes the pay once the network is back (the final event
+// reaches a client that connected before).
+func TestDaemonWaitsForGateway(t *testing.T) {
+	e := newEnv(t, nil)
+	relay, err := testgw.NewRelay(strings.TrimPrefix(e.gw.URL(), "https://"))
+	require.NoError(t, err)
+	t.Cleanup(relay.Down)
+	e.home = e.writeHome("https://"+relay.Addr, nil)
+	d := e.startDaemon("WBPAY_CRASH_AT=transport/send/before#1")
+	_, _ = d.tryRequest("POST", "/v1/pay", map[string]any{"payType": "PAYPAY", "amount": 1000, "userCode": classCode(0)})
+	killed, _ := d.wait(30 * time.Second)
+	require.True(t, killed, "the daemon died at its crash point")
+
+	relay.Down()
+	d2 := e.startDaemon()
+	ev := d2.events("after=0")
+	var h answer
+	poll(t, 30*time.Second, "health waiting-for-gateway", func() bool {
+		h = d2.request("GET", "/v1/health", nil)
+		return h.str("state") == "waiting-for-gateway"
+	})
+	assert.NotEmpty(t, h.str("gatewayUnreachableSince"), "%s", h.raw)
+	assert.Equal(t, float64(1), h.body["unfinished"])
+	busy := d2.request("POST", "/v1/pay", map[string]any{"payType": "PAYPAY", "amount": 1, "userCode": classCode(0)})
+	assert.Equal(t, http.StatusServiceUnavailable, busy.status, "%s", busy.raw)
+	assert.Equal(t, "L0004", busy.errCode())
+
+	require.NoError(t, relay.Up())
+	list := d2.request("GET", "/v1/transactions?limit=1", nil)
+	txns, _ := list.body["transactions"].([]any)
+	require.Len(t, txns, 1)
+	id := txns[0].(map[string]any)["id"].(string)
+	got := ev.until(t, 90*time.Second, finalOf(id))
+	last := got[len(got)-1]
+	assert.Equal(t, true, last.data["recovered"])
+	assert.Contains(t, []any{"reversed", "failed"}, last.txn()["state"], "never sent, so undone or refused: %v", kinds(got))
+	poll(t, 10*time.Second, "health ready", func() bool { return d2.request("GET", "/v1/health", nil).str("state") == "ready" })
+	d2.stop(t)
+	checkHome(t, e, nil, nil)
 }
