@@ -425,3 +425,12 @@ func exec(bin string, args ...string) (string, int) {
 	}
 	return string(out), 0
 }
+
+// TestMain removes the binary built for the daemon tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
