@@ -91,7 +91,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		Transactions []txnBody `json:"transactions"`
 	}{Transactions: make([]txnBody, 0, len(txns))}
 	for _, t := range txns {
-		out.Transactions = append(out.Transactions, toTxn(t))
+		out.Transactions = append(out.Transactions, txnOf(s.eng, t))
 	}
 	writeJSONAnswer(w, http.StatusOK, out)
 }

@@ -45,18 +45,18 @@ type frame struct {
 // EventData returns the JSON of an SSE event's data line for ev, with its
 // transaction's snapshot t (nil when unknown): what /v1/events sends, for
 // in-process followers (the CLI's --events jsonl).
-func EventData(ev wbpay.StreamEvent, t *journal.Txn) []byte {
-	js, _ := json.Marshal(eventDataOf(ev, t))
+func EventData(eng *wbpay.Engine, ev wbpay.StreamEvent, t *journal.Txn) []byte {
+	js, _ := json.Marshal(eventDataOf(eng, ev, t))
 	return js
 }
 
 // eventDataOf is the data object of ev.
-func eventDataOf(ev wbpay.StreamEvent, t *journal.Txn) eventData {
+func eventDataOf(eng *wbpay.Engine, ev wbpay.StreamEvent, t *journal.Txn) eventData {
 	d := eventData{TransactionID: ev.Entry.TxnID, Final: ev.Final}
 	op := paytree.Operation(0)
 	if t != nil {
 		op = t.Op
-		b := toTxn(t)
+		b := txnOf(eng, t)
 		overlay(&b, ev)
 		d.Transaction = &b
 	}
@@ -75,8 +75,8 @@ func eventDataOf(ev wbpay.StreamEvent, t *journal.Txn) eventData {
 
 // encodeEvent builds the SSE frame of ev with the transaction snapshot t
 // (nil when it cannot be read).
-func encodeEvent(ev wbpay.StreamEvent, t *journal.Txn) frame {
-	js := EventData(ev, t)
+func encodeEvent(eng *wbpay.Engine, ev wbpay.StreamEvent, t *journal.Txn) frame {
+	js := EventData(eng, ev, t)
 	var b bytes.Buffer
 	b.Grow(len(js) + 48)
 	b.WriteString("id: ")
@@ -149,7 +149,7 @@ func (h *hub) run() {
 				t, _ = h.eng.Journal().Get(ev.Entry.TxnID)
 				cache[ev.Entry.TxnID] = t
 			}
-			h.broadcast(encodeEvent(ev, t))
+			h.broadcast(encodeEvent(h.eng, ev, t))
 			return nil
 		})
 		if errors.Is(err, errHubStop) {
@@ -294,7 +294,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 					}
 					cache[ev.Entry.TxnID] = t
 				}
-				if !write(encodeEvent(ev, t).data) {
+				if !write(encodeEvent(s.eng, ev, t).data) {
 					return errClientGone
 				}
 				pos = ev.ID

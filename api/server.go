@@ -47,8 +47,8 @@ type Options struct {
 	// WriteTimeout bounds each write to a client (default 30 s): a client
 	// that stops reading is disconnected after it.
 	WriteTimeout time.Duration
-	// Damaged, when set, reports a damaged engine for /v1/health
-	// ("damaged"). LEAD: wire eng.Damaged here (the one place).
+	// Damaged, when set, reports a damaged journal for /v1/health
+	// ("damaged"); serve passes Engine.Damaged.
 	Damaged func() error
 }
 
@@ -341,7 +341,7 @@ func (s *Server) answerTxn(w http.ResponseWriter, r *http.Request, id string, st
 		return
 	}
 	w.Header().Set("Location", "/v1/transactions/"+id)
-	writeJSONAnswer(w, status, toTxn(t))
+	writeJSONAnswer(w, status, txnOf(s.eng, t))
 }
 
 // servePayConfirm is POST /v1/pay-confirm.

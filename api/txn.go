@@ -117,6 +117,35 @@ func toTxn(t *journal.Txn) txnBody {
 	return b
 }
 
+// voidUntil is the void deadline (取消期限) of a paid pay or deposit t:
+// its creation plus ReverseWindow, while nothing of it was refunded or
+// reversed (the engine's rule, as on its receipts); nil when there is none
+// or eng is nil.
+func voidUntil(eng *wbpay.Engine, t *journal.Txn) *string {
+	if eng == nil || (t.State != fsm.StatePaid && t.State != fsm.StateDeposited) || t.OrderID == "" {
+		return nil
+	}
+	w := eng.Config().ReverseWindow
+	if w <= 0 {
+		return nil
+	}
+	order, err := eng.Journal().ByOrderID(t.OrderID)
+	if err != nil {
+		return nil
+	}
+	if st := journal.StandingOf(t, order); !st.Held || st.Refunded > 0 {
+		return nil
+	}
+	return strPtr(t.CreatedAt.Add(w).In(paytree.JST).Format(time.RFC3339))
+}
+
+// txnOf is toTxn with the void deadline.
+func txnOf(eng *wbpay.Engine, t *journal.Txn) txnBody {
+	b := toTxn(t)
+	b.VoidUntil = voidUntil(eng, t)
+	return b
+}
+
 // overlay sets what a stream event says about its transaction over the
 // current snapshot, so a replayed event shows the transaction as it was
 // when the event was raised.
@@ -125,6 +154,9 @@ func overlay(b *txnBody, ev wbpay.StreamEvent) {
 	if en.To != "" {
 		b.State = string(en.To)
 		b.NeedsPerson = en.To == fsm.StateEscalated
+		if en.To != fsm.StatePaid && en.To != fsm.StateDeposited {
+			b.VoidUntil = nil
+		}
 	}
 	if !en.Time.IsZero() {
 		b.UpdatedAt = rfc3339(en.Time)

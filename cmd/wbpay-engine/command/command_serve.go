@@ -204,9 +204,5 @@ func (g *globals) serve(ctx context.Context, f serveFlags, ready func(url string
 	return nil
 }
 
-// damagedHook reports a damaged engine for /v1/health. LEAD: return
-// eng.Damaged once the engine has it; this is the one place to wire it.
-func damagedHook(eng *wbpay.Engine) func() error {
-	_ = eng
-	return nil
-}
+// damagedHook reports a damaged journal for /v1/health ("damaged").
+func damagedHook(eng *wbpay.Engine) func() error { return eng.Damaged }

@@ -533,7 +533,7 @@ func (g *globals) startStreamFollower(eng *wbpay.Engine) *streamFollower {
 				t, _ = eng.Journal().Get(ev.Entry.TxnID)
 				cache[ev.Entry.TxnID] = t
 			}
-			data := api.EventData(ev, t)
+			data := api.EventData(eng, ev, t)
 			var d client.Event
 			_ = json.Unmarshal(data, &d)
 			st, ts := "", ""
