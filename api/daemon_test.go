@@ -99,8 +99,16 @@ func TestDaemonRefundReverseDeposit(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, int64(300), o.RefundedTotal)
 
+	refunded := d.request("GET", "/v1/transactions/"+pay.str("id"), nil)
+	assert.Nil(t, refunded.body["voidUntil"], "a refunded pay can no longer be reversed")
+
 	pay2 := d.request("POST", "/v1/pay?wait=30", map[string]any{"payType": "PAYPAY", "amount": 700, "userCode": classCode(0)})
 	require.Equal(t, "paid", pay2.str("state"))
+	created, err := time.Parse(time.RFC3339Nano, pay2.str("createdAt"))
+	require.NoError(t, err)
+	until, err := time.Parse(time.RFC3339, pay2.str("voidUntil"))
+	require.NoError(t, err, "voidUntil of a paid pay: %s", pay2.raw)
+	assert.Equal(t, created.Add(24*time.Hour).Truncate(time.Second), until, "creation + ReverseWindow (default 24 h)")
 	rev := d.request("POST", "/v1/reverse?wait=30", map[string]any{"orderId": pay2.str("orderId")})
 	require.Equal(t, http.StatusOK, rev.status, "%s", rev.raw)
 	assert.Equal(t, "reversed", rev.str("state"))
