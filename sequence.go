@@ -436,6 +436,9 @@ func (r *run) judgeConfirm(res transport.Result) (verdict, *Error) {
 			return vUnknown, gatewayError(tc, "", "")
 		}
 	default:
+		if f[paytree.FTransStatus] != "" {
+			r.absorb(f) // keep how the order ended (CANCELLED, EXPIRED, FAILED), not the WAITING before it
+		}
 		return vFailed, gatewayError(tc, "", "")
 	}
 	return r.processed(f)
