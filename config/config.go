@@ -22,6 +22,7 @@ const (
 	DefaultApiPathConfirm            = "/api/v3/confirm"
 	DefaultApiPathConfirmV1          = "/api/v1/confirm"
 	DefaultApiPathDeposit            = "/api/v3/deposit"
+	DefaultServeListen               = "127.0.0.1:8791"
 	DefaultHttpTimeout               = 100 * time.Second
 	DefaultPayConfirmPollingWait     = 5 * time.Second
 	DefaultPayConfirmPollingInterval = 3 * time.Second
@@ -92,6 +93,8 @@ type Config struct {
 	ShipCertFile, ShipKeyFile string
 	ShipStream                string // JetStream stream name, DefaultShipStream
 
+	ServeListen string // host:port of `wbpay-engine serve` (loopback only)
+
 	AppTestMode       bool
 	TestSequenceDelay time.Duration
 	TestClassPay      int
@@ -153,6 +156,7 @@ func Default() *Config {
 		TestSequenceDelay:         DefaultTestSequenceDelay,
 		ShipStream:                DefaultShipStream,
 		ReverseWindow:             DefaultReverseWindow,
+		ServeListen:               DefaultServeListen,
 	}
 }
 

@@ -184,6 +184,11 @@ var keyTable = []keyDef{
 		help:  "Name of the JetStream stream that captures the subjects wbpay.journal.>, created by the HQ collector; acknowledgements from another stream are refused.",
 		field: func(c *Config) any { return &c.ShipStream }},
 
+	{section: "Local API daemon (wbpay-engine serve, optional; this project's addition)",
+		name: "ServeListen", ja: "ローカルAPIの待ち受けアドレス",
+		help:  "host:port where `wbpay-engine serve` listens (default " + DefaultServeListen + "). Only loopback addresses (127.0.0.0/8, ::1, localhost) are accepted; --listen overrides it.",
+		field: func(c *Config) any { return &c.ServeListen }},
+
 	{section: "Test mode (テストモード, optional)",
 		name: "AppTestMode", ja: "テストモード",
 		help:  "yes: requests go to the built-in simulator, never to a gateway; ServerURL, the ApiPath keys and PublicKeyFile are then optional.",

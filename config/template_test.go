@@ -19,7 +19,7 @@ var specKeys = []string{
 	"CurrencyCode", "AppVersion", "PayConfirmPollingMode", "PayConfirmPollingWait",
 	"PayConfirmPollingInterval", "PayConfirmPollingTimeout", "RequestConfirmInterval",
 	"RequestConfirmNum", "ReverseWindow", "LogLevel", "LogExpire", "AppTestMode", "TestSequenceDelay", "TestClassPay",
-	"TestClassRefund", "TestClassReverse", "TestClassDeposit",
+	"TestClassRefund", "TestClassReverse", "TestClassDeposit", "ServeListen",
 }
 
 // shipKeys are this project's keys for shipping the journal to HQ (not in

@@ -30,6 +30,7 @@ type benchOptions struct {
 	keep                     bool
 	rssChild                 string // hidden: run as the RSS child on this home
 	chain                    chainBenchOptions
+	daemon                   bool // measure the daemon (command_bench_daemon.go)
 }
 
 func newBenchCommand(g *globals) *cobra.Command {
@@ -74,6 +75,9 @@ BENCHMARKS.md. Missing a target does not change the exit code.`,
 			if o.chain.on {
 				return g.benchChain(cmd, o)
 			}
+			if o.daemon {
+				return g.benchDaemon(cmd, o)
+			}
 			return g.bench(cmd, o)
 		},
 	}
@@ -91,6 +95,7 @@ BENCHMARKS.md. Missing a target does not change the exit code.`,
 	f.StringVar(&o.rssChild, "rss-child", "", "run as the RSS child: --pays pays through the engine on this home")
 	_ = f.MarkHidden("rss-child")
 	addChainFlags(f, &o.chain)
+	f.BoolVar(&o.daemon, "daemon", false, "measure the daemon instead (issue 12): API pay vs PaySync vs the floor, event delivery, the daemon's peak RSS after --rss-pays API pays, serve start-up on the largest --history")
 	return cmd
 }
 
