@@ -68,9 +68,9 @@ namespace WbPay
     }
 
     /// <summary>The host-wide lock that lets one WbCPSPay instance be open at
-    /// a time (library spec 3.1): a named mutex on Windows, an exclusive lock
-    /// on a file in the home elsewhere; both beside an in-process flag, since
-    /// a mutex is re-entrant for its thread and POSIX locks are per process.</summary>
+    /// a time (library spec 3.1): a named semaphore on Windows and an exclusive lock
+    /// on a file in the home everywhere (the one the Java client takes); both beside an in-process flag, since
+    /// POSIX record locks are per process.</summary>
     internal sealed class InstanceLock
     {
         private static readonly object gate = new object();
@@ -79,7 +79,7 @@ namespace WbPay
         public const string MutexName = @"Global\WbPay.WbCPSPay";
         public const string FileName = "WbCPSPay.client.lock";
 
-        private Mutex mutex;
+        private Semaphore mutex;
         private FileStream file;
 
         /// <summary>Takes the lock or throws WbPayException L0006.</summary>
@@ -92,44 +92,49 @@ namespace WbPay
                 var l = new InstanceLock();
                 if (Environment.OSVersion.Platform == PlatformID.Win32NT)
                 {
+                    // A named semaphore of one, not a Mutex: Close may run on
+                    // another thread than the constructor, and a mutex only
+                    // its owner thread can release. The kernel drops it with
+                    // the last handle, so a crashed POS does not keep it.
                     bool created;
-                    l.mutex = new Mutex(false, MutexName, out created);
-                    bool got;
-                    try
-                    {
-                        got = l.mutex.WaitOne(0);
-                    }
-                    catch (AbandonedMutexException)
-                    {
-                        got = true; // its owner died without Close: ours now
-                    }
-                    if (!got)
+                    l.mutex = new Semaphore(1, 1, MutexName, out created);
+                    if (!l.mutex.WaitOne(0))
                     {
                         l.mutex.Dispose();
-                        throw Errors.InUse("another WbCPSPay instance is open on this host (mutex " + MutexName + ")");
+                        l.mutex = null;
+                        throw Errors.InUse("another WbCPSPay instance is open on this host (semaphore " + MutexName + ")");
                     }
                 }
-                else
+                // The lock file too, everywhere: it is what the Java client
+                // takes, so the two exclude each other as well.
+                string path = Path.Combine(home, FileName);
+                try
                 {
-                    string path = Path.Combine(home, FileName);
-                    try
-                    {
-                        l.file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-                        l.file.Lock(0, 1);
-                    }
-                    catch (IOException e)
-                    {
-                        if (l.file != null) l.file.Dispose();
+                    l.file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+                    l.file.Lock(0, 1);
+                }
+                catch (Exception e)
+                {
+                    if (l.file != null) l.file.Dispose();
+                    l.file = null;
+                    l.ReleaseMutex();
+                    if (e is IOException)
                         throw Errors.InUse("another WbCPSPay instance is open on this host (" + path + " is locked: " + e.Message + ")");
-                    }
-                    catch (UnauthorizedAccessException e)
-                    {
+                    if (e is UnauthorizedAccessException)
                         throw Errors.Config("cannot create " + path + ": " + e.Message, e);
-                    }
+                    throw;
                 }
                 heldInProcess = true;
                 return l;
             }
+        }
+
+        private void ReleaseMutex()
+        {
+            if (mutex == null) return;
+            try { mutex.Release(); } catch (SemaphoreFullException) { }
+            mutex.Dispose();
+            mutex = null;
         }
 
         /// <summary>Releases the lock; safe to call twice.</summary>
@@ -137,20 +142,15 @@ namespace WbPay
         {
             lock (gate)
             {
-                if (mutex != null)
-                {
-                    try { mutex.ReleaseMutex(); } catch (ApplicationException) { }
-                    mutex.Dispose();
-                    mutex = null;
-                    heldInProcess = false;
-                }
+                if (mutex == null && file == null) return;
+                ReleaseMutex();
                 if (file != null)
                 {
                     try { file.Unlock(0, 1); } catch (IOException) { }
                     file.Dispose();
                     file = null;
-                    heldInProcess = false;
                 }
+                heldInProcess = false;
             }
         }
     }
