@@ -123,6 +123,7 @@ type Engine struct {
 	unreachableSince time.Time
 
 	events *dispatcher
+	stream eventStream // the volatile part of the durable event stream
 }
 
 // Open reads WbCPSPay.conf from the home, loads the keys, opens and locks the

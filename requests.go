@@ -63,6 +63,42 @@ func (e *Engine) DepositSync(ctx context.Context, req *DepositRequest) (*Result,
 	return e.start(ctx, true, paytree.OpDeposit, func() (*run, error) { return e.newDeposit(req) })
 }
 
+// Request is one of *PayRequest, *RefundRequest, *ReverseRequest and
+// *DepositRequest, for Submit.
+type Request interface{ operation() paytree.Operation }
+
+func (*PayRequest) operation() paytree.Operation     { return paytree.OpPay }
+func (*RefundRequest) operation() paytree.Operation  { return paytree.OpRefund }
+func (*ReverseRequest) operation() paytree.Operation { return paytree.OpReverse }
+func (*DepositRequest) operation() paytree.Operation { return paytree.OpDeposit }
+
+// Ticket names the transaction a request started.
+type Ticket struct {
+	TransactionID string
+}
+
+// Submit starts req like Pay, Refund, Reverse or Deposit and returns at once
+// with the id of the transaction it journaled, for callers that follow it
+// by id (the daemon's 202 + Location). Errors are those of Pay.
+func (e *Engine) Submit(req Request) (Ticket, error) {
+	var build func() (*run, error)
+	switch r := req.(type) {
+	case *PayRequest:
+		build = func() (*run, error) { return e.newPay(r) }
+	case *RefundRequest:
+		build = func() (*run, error) { return e.newRefund(r) }
+	case *ReverseRequest:
+		build = func() (*run, error) { return e.newReverse(r) }
+	case *DepositRequest:
+		build = func() (*run, error) { return e.newDeposit(r) }
+	default:
+		return Ticket{}, errorf(paytree.L0003, "request is nil or of an unknown type %T", req)
+	}
+	var t Ticket
+	_, err := e.startRun(context.Background(), false, req.operation(), build, &t)
+	return t, err
+}
+
 // PayConfirm answers a pay that waits for the customer's approval:
 // true asks the gateway now (PAID → CompleteEvent, still waiting →
 // ErrorEvent W0001); false ends the wait (PAID → CompleteEvent, anything
@@ -89,6 +125,12 @@ func (e *Engine) PayConfirm(confirm bool) error {
 // failure is returned as L0007 and nothing is sent), then runs the rest of
 // the sequence in the background. With wait it waits for the end (or ctx).
 func (e *Engine) start(ctx context.Context, wait bool, op paytree.Operation, build func() (*run, error)) (*Result, error) {
+	return e.startRun(ctx, wait, op, build, nil)
+}
+
+// startRun is start, filling ticket (when not nil) once the first step is
+// journaled.
+func (e *Engine) startRun(ctx context.Context, wait bool, op paytree.Operation, build func() (*run, error), ticket *Ticket) (*Result, error) {
 	r, err := build()
 	if err != nil {
 		return nil, err
@@ -99,6 +141,9 @@ func (e *Engine) start(ctx context.Context, wait bool, op paytree.Operation, bui
 	if err := r.begin(); err != nil {
 		r.release()
 		return nil, err
+	}
+	if ticket != nil {
+		ticket.TransactionID = r.txn.ID
 	}
 	e.wg.Add(1)
 	go func() {

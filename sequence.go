@@ -83,9 +83,12 @@ func (r *run) release() {
 // ---- journal and network steps ----
 
 // step journals event ev (with the entry's details and the snapshot as
-// mutate leaves it) and only then moves the machine. It returns L0007 when
-// the journal cannot be written; the caller must then send nothing.
-func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn)) error {
+// mutate leaves it) and only then moves the machine. The events raised
+// after the transition (built from the new snapshot) are journaled in the
+// same entry, so none is lost once the transition is durable, and raised
+// once it is. It returns L0007 when the journal cannot be written; the
+// caller must then send nothing.
+func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn), raise ...raised) error {
 	to, err := r.m.Next(ev)
 	if err != nil {
 		return newError(paytree.L0007, "illegal transition: "+err.Error(), err)
@@ -100,6 +103,11 @@ func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn)) 
 		snap.Recovered = true
 	}
 	info.TxnID, info.Event, info.From, info.To, info.Time = snap.ID, ev, r.m.State(), to, now
+	events := make([]Event, len(raise))
+	info.Events = make([]journal.EventRec, len(raise))
+	for i, x := range raise {
+		events[i], info.Events[i] = r.build(snap, x)
+	}
 	if err := crashpoint.Hit(crashpoint.Name(r.txn.Op.String(), string(ev), "journal-before")); err != nil {
 		return newError(paytree.L0007, err.Error(), err)
 	}
@@ -112,6 +120,9 @@ func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn)) 
 	}
 	r.txn = snap
 	_ = crashpoint.Hit(crashpoint.Name(r.txn.Op.String(), string(ev), "journal-after"))
+	for i, x := range raise {
+		r.emit(events[i], x.final)
+	}
 	return nil
 }
 
@@ -146,7 +157,10 @@ func (r *run) wait(d time.Duration) bool {
 // fail reports a journal failure in the middle of a sequence: the
 // transaction stays where the journal last has it, for recovery.
 func (r *run) journalFailed(err error) {
-	r.emit(Event{Failure: &Failure{Request: r.txn.Op, TransactionID: r.txn.ID, Err: asError(err, paytree.L0007), Recovered: r.recovered}}, true)
+	f := &Failure{Request: r.txn.Op, TransactionID: r.txn.ID, Err: asError(err, paytree.L0007), Recovered: r.recovered}
+	last, _ := r.e.journal.LastSeq() // 0 if even that fails: the id then sorts first
+	r.e.stream.add(StreamEvent{ID: StreamID(last, 7), Kind: StreamError, Failure: f, Final: true, Volatile: true})
+	r.emit(Event{Failure: f}, true)
 }
 
 // emit records ev and posts it; with final, the engine is released first so
@@ -167,8 +181,27 @@ func (r *run) emit(ev Event, final bool) {
 	r.e.events.post(ev)
 }
 
-func (r *run) complete(final bool) {
-	t := r.txn
+// raised is an event a step raises once its transition is journaled: a
+// CompleteEvent (err nil) or an ErrorEvent; final when the transaction is
+// terminal after it.
+type raised struct {
+	err   *Error
+	final bool
+}
+
+// completed is a CompleteEvent built from the step's new snapshot.
+func completed(final bool) raised { return raised{final: final} }
+
+// failed is an ErrorEvent reporting err.
+func failed(err *Error, final bool) raised { return raised{err: err, final: final} }
+
+// build makes the event x stands for, and its journal record, from the
+// snapshot t of the step that raises it.
+func (r *run) build(t *journal.Txn, x raised) (Event, journal.EventRec) {
+	if x.err != nil {
+		return Event{Failure: &Failure{Request: t.Op, TransactionID: t.ID, Err: x.err, Recovered: r.recovered}},
+			journal.EventRec{Error: true, Final: x.final, Recovered: r.recovered, Op: t.Op, Err: errInfo(x.err)}
+	}
 	c := &Completion{Request: t.Op, TransactionID: t.ID, OrderID: t.OrderID, Amount: t.Amount,
 		TransStatus: paytree.TransStatus(t.TransStatus), Recovered: r.recovered, TransTime: t.Request["_transTime"]}
 	if ch, ok := paytree.ChannelFromCode(t.PayType); ok {
@@ -177,11 +210,8 @@ func (r *run) complete(final bool) {
 	if v, err := strconv.ParseInt(t.Request["_refundedTotal"], 10, 64); err == nil {
 		c.RefundedTotal = v
 	}
-	r.emit(Event{Complete: c}, final)
-}
-
-func (r *run) failure(err *Error, final bool) {
-	r.emit(Event{Failure: &Failure{Request: r.txn.Op, TransactionID: r.txn.ID, Err: err, Recovered: r.recovered}}, final)
+	return Event{Complete: c}, journal.EventRec{Final: x.final, Recovered: r.recovered, Op: t.Op, TransStatus: t.TransStatus,
+		OrderID: c.OrderID, Amount: c.Amount, PayType: t.PayType, TransTime: c.TransTime, RefundedTotal: c.RefundedTotal}
 }
 
 // result summarises the run for Sync callers and recovery reports.
@@ -459,11 +489,9 @@ func outcomeEntry(kind paytree.Operation, requestID string, res transport.Result
 
 // endFailed journals that nothing moved (refused or FAILED) and reports err.
 func (r *run) endFailed(entry journal.Entry, err *Error) {
-	if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
+	if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }, failed(err, true)); e != nil {
 		r.journalFailed(e)
-		return
 	}
-	r.failure(err, true)
 }
 
 // ---- pay and deposit ----
@@ -491,22 +519,19 @@ func (r *run) onChargeAnswer(res transport.Result, confirm bool) {
 	entry := outcomeEntry(kind, reqID, res, err)
 	switch v {
 	case vDone:
-		if e := r.step(r.successEvent(), entry, nil); e != nil {
+		if e := r.step(r.successEvent(), entry, nil, completed(true)); e != nil {
 			r.journalFailed(e)
-			return
 		}
-		r.complete(true)
 	case vWaiting:
+		r.setWaiting() // before the event: its handler may call PayConfirm
 		if e := r.step(fsm.EvWait, entry, func(t *journal.Txn) {
 			if t.WaitingSince.IsZero() {
 				t.WaitingSince = r.e.clock.Now()
 			}
-		}); e != nil {
+		}, completed(false)); e != nil {
 			r.journalFailed(e)
 			return
 		}
-		r.setWaiting() // before the event: its handler may call PayConfirm
-		r.complete(false)
 		r.approvalWait()
 	case vFailed, vNotSent:
 		r.endFailed(entry, err)
@@ -695,17 +720,16 @@ func (r *run) chargeReversed(res transport.Result) {
 	if cause == nil {
 		cause = errorf(paytree.N0002, "outcome unknown")
 	}
+	reported := cause
+	if cause.Type == paytree.TypeNetwork && cause.Action != paytree.VendorCall {
+		reported = cause.withAction(paytree.Retry)
+	}
 	if e := r.step(fsm.EvReversed, outcomeEntry(paytree.OpReverse, r.txn.Step.ReverseRequestID, res, nil), func(t *journal.Txn) {
 		t.TransStatus = int(paytree.StatusReversed)
 		t.LastError = errInfo(cause)
-	}); e != nil {
+	}, failed(reported, true)); e != nil {
 		r.journalFailed(e)
-		return
 	}
-	if cause.Type == paytree.TypeNetwork && cause.Action != paytree.VendorCall {
-		cause = cause.withAction(paytree.Retry)
-	}
-	r.failure(cause, true)
 }
 
 // escalateCharge ends a pay/deposit whose reverse was not achieved: the
@@ -722,12 +746,9 @@ func (r *run) escalateCharge(res transport.Result) {
 	perr := errorf(post, "transaction %s: reverse %s not achieved; call CPS", r.txn.ID, r.txn.Step.ReverseRequestID)
 	if e := r.step(fsm.EvEscalate, outcomeEntry(paytree.OpReverse, r.txn.Step.ReverseRequestID, res, perr), func(t *journal.Txn) {
 		t.LastError = errInfo(perr)
-	}); e != nil {
+	}, failed(cause.withAction(paytree.CPSCall), false), failed(perr, true)); e != nil {
 		r.journalFailed(e)
-		return
 	}
-	r.failure(cause.withAction(paytree.CPSCall), false)
-	r.failure(perr, true)
 }
 
 // setWaiting lets PayConfirm reach this run.
@@ -793,17 +814,19 @@ func (r *run) approvalWait() {
 			r.reverseCharge()
 			return
 		}
-		// Still waiting, or the confirm went unanswered: keep waiting.
-		if e := r.step(fsm.EvWait, entry, nil); e != nil {
-			r.journalFailed(e)
-			return
-		}
+		// Still waiting, or the confirm went unanswered: keep waiting (an
+		// explicit PayConfirm(true) is told so).
+		var told []raised
 		if explicit {
 			if v == vWaiting {
-				r.failure(errorf(paytree.W0001, "transaction %s", r.txn.ID), false)
+				told = append(told, failed(errorf(paytree.W0001, "transaction %s", r.txn.ID), false))
 			} else {
-				r.failure(err, false)
+				told = append(told, failed(err, false))
 			}
+		}
+		if e := r.step(fsm.EvWait, entry, nil, told...); e != nil {
+			r.journalFailed(e)
+			return
 		}
 	}
 }
@@ -833,11 +856,9 @@ func (r *run) onSettleAnswer(res transport.Result) {
 }
 
 func (r *run) settleDone(entry journal.Entry) {
-	if e := r.step(fsm.EvDone, entry, func(t *journal.Txn) { t.LastError = nil }); e != nil {
+	if e := r.step(fsm.EvDone, entry, func(t *journal.Txn) { t.LastError = nil }, completed(true)); e != nil {
 		r.journalFailed(e)
-		return
 	}
-	r.complete(true)
 }
 
 // settleUnknown confirms a refund/reverse whose answer was lost, resends it
@@ -874,11 +895,9 @@ func (r *run) settleUnknown() {
 			}
 			cause = cause.withAction(paytree.CPSCall)
 			if e := r.step(fsm.EvEscalate, journal.Entry{RequestID: r.txn.ID, Kind: r.txn.Op.String(), Error: errInfo(cause), Note: "not settled after resends"},
-				func(t *journal.Txn) { t.LastError = errInfo(cause) }); e != nil {
+				func(t *journal.Txn) { t.LastError = errInfo(cause) }, failed(cause, true)); e != nil {
 				r.journalFailed(e)
-				return
 			}
-			r.failure(cause, true)
 			return
 		}
 		if e := r.step(fsm.EvResend, journal.Entry{RequestID: r.txn.ID, Kind: r.txn.Op.String(), Note: "resend with the same requestId"}, func(t *journal.Txn) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/paytree"
 )
 
 // formatVersion is the layout described in doc.go; Open refuses any other.
@@ -87,7 +88,54 @@ func appendBody(b []byte, e *Entry) []byte {
 		b = appendStr(b, s)
 	}
 	b = appendErrorInfo(b, e.Error)
-	return appendStr(b, e.Note)
+	b = appendStr(b, e.Note)
+	if len(e.Events) == 0 {
+		return b // entries without events end here, as before events existed
+	}
+	b = append(b, sectionEvents)
+	b = binary.AppendUvarint(b, uint64(len(e.Events)))
+	for i := range e.Events {
+		b = appendEventRec(b, &e.Events[i])
+	}
+	return b
+}
+
+// sectionEvents marks the optional events section after an entry's note.
+const sectionEvents = 1
+
+// Flags of an EventRec's first byte.
+const (
+	evError     = 1 << 0
+	evFinal     = 1 << 1
+	evRecovered = 1 << 2
+	evKnown     = evError | evFinal | evRecovered
+)
+
+// appendEventRec appends a flags byte, the operation's name, then for a CompleteEvent its
+// TransStatus, OrderID, Amount, PayType, TransTime and RefundedTotal, for an
+// ErrorEvent its error.
+func appendEventRec(b []byte, ev *EventRec) []byte {
+	var flags byte
+	if ev.Error {
+		flags |= evError
+	}
+	if ev.Final {
+		flags |= evFinal
+	}
+	if ev.Recovered {
+		flags |= evRecovered
+	}
+	b = append(b, flags)
+	b = appendStr(b, ev.Op.String())
+	if ev.Error {
+		return appendErrorInfo(b, ev.Err)
+	}
+	b = binary.AppendVarint(b, int64(ev.TransStatus))
+	b = appendStr(b, ev.OrderID)
+	b = binary.AppendVarint(b, ev.Amount)
+	b = appendStr(b, ev.PayType)
+	b = appendStr(b, ev.TransTime)
+	return binary.AppendVarint(b, ev.RefundedTotal)
 }
 
 // appendStr appends s as uvarint(n<<1 | hex) and n bytes: a string of
@@ -330,6 +378,8 @@ type bodyView struct {
 	txnID, event, from, to, requestID, kind, http, resultCode, note stored
 	sec, nsec, off                                                  int64
 	err                                                             errorView
+	events                                                          []EventRec // decoded only when decode is set
+	decode                                                          bool
 }
 
 // readBody reads body into v (filled in place: a bodyView is large),
@@ -343,6 +393,21 @@ func readBody(body []byte, v *bodyView) error {
 	v.requestID, v.kind, v.http, v.resultCode = r.field("requestId"), r.field("kind"), r.field("http"), r.field("resultCode")
 	v.err = r.errorView("error")
 	v.note = r.field("note")
+	if len(r.b) > 0 && r.err == nil {
+		if r.byte("section") != sectionEvents {
+			r.fail("section")
+		}
+		n := r.uvarint("events")
+		if n == 0 || n > uint64(len(r.b)) {
+			r.fail("events count")
+		}
+		for i := uint64(0); i < n && r.err == nil; i++ {
+			ev := r.eventRec("event")
+			if v.decode {
+				v.events = append(v.events, ev)
+			}
+		}
+	}
 	switch {
 	case r.err != nil:
 		return r.err
@@ -354,17 +419,43 @@ func readBody(body []byte, v *bodyView) error {
 	return nil
 }
 
+// eventRec reads what appendEventRec wrote.
+func (r *bodyReader) eventRec(what string) EventRec {
+	flags := r.byte(what)
+	if flags&^evKnown != 0 {
+		r.fail(what + " flags")
+	}
+	ev := EventRec{Error: flags&evError != 0, Final: flags&evFinal != 0, Recovered: flags&evRecovered != 0}
+	if op := r.str(what + " op"); r.err == nil {
+		var ok bool
+		if ev.Op, ok = paytree.ParseOperation(op); !ok {
+			r.fail(what + " op")
+		}
+	}
+	if ev.Error {
+		ev.Err = r.errorInfo(what + " error")
+		return ev
+	}
+	ev.TransStatus = int(r.varint(what + " transStatus"))
+	ev.OrderID = r.str(what + " orderId")
+	ev.Amount = r.varint(what + " amount")
+	ev.PayType = r.str(what + " payType")
+	ev.TransTime = r.str(what + " transTime")
+	ev.RefundedTotal = r.varint(what + " refundedTotal")
+	return ev
+}
+
 // decodeBody reads an entry's body into an Entry without Seq, PrevHash and
 // Hash. It never panics.
 func decodeBody(body []byte) (Entry, error) {
-	var v bodyView
+	v := bodyView{decode: true}
 	if err := readBody(body, &v); err != nil {
 		return Entry{}, err
 	}
 	return Entry{TxnID: v.txnID.String(), Time: unixTime(v.sec, v.nsec, v.off),
 		Event: fsm.Event(v.event.String()), From: fsm.State(v.from.String()), To: fsm.State(v.to.String()),
 		RequestID: v.requestID.String(), Kind: v.kind.String(), HTTP: v.http.String(), ResultCode: v.resultCode.String(),
-		Error: v.err.info(), Note: v.note.String()}, nil
+		Error: v.err.info(), Note: v.note.String(), Events: v.events}, nil
 }
 
 // scanBody reads body as decodeBody does, building nothing and copying

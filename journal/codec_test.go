@@ -23,7 +23,7 @@ import (
 // Hash survives the stored body: a field added to Entry and forgotten by the
 // codec fails here.
 func TestBodyRoundTrip(t *testing.T) {
-	e, seq, prev := goldenEntry()
+	e, seq, prev := goldenEventsEntry()
 	e.ResultCode, e.Error.SubCode = "NG", "S01"
 	et := reflect.TypeFor[Entry]()
 	v := reflect.ValueOf(e)
@@ -63,6 +63,17 @@ func goldenEntry() (Entry, uint64, string) {
 	}, 42, hex.EncodeToString(prev[:])
 }
 
+// goldenEventsEntry is the entry pinned by testdata/entry-events-golden.json:
+// a transition followed by a CompleteEvent and an ErrorEvent.
+func goldenEventsEntry() (Entry, uint64, string) {
+	e, seq, prev := goldenEntry()
+	e.Events = []EventRec{
+		{Final: false, Recovered: true, Op: paytree.OpPay, TransStatus: 2, OrderID: "ORD-1", Amount: 1200, PayType: "01", TransTime: "20250401100001", RefundedTotal: 300},
+		{Error: true, Final: true, Op: paytree.OpPay, Err: &ErrorInfo{Type: 2, Code: "N0002", SubCode: "x", Message: "outcome unknown", Action: "CPSCall"}},
+	}
+	return e, seq, prev
+}
+
 type golden struct {
 	Seq      uint64 `json:"seq"`
 	PrevHash string `json:"prevHash"`
@@ -72,7 +83,16 @@ type golden struct {
 }
 
 func TestEntryGolden(t *testing.T) {
-	e, seq, prev := goldenEntry()
+	for file, mk := range map[string]func() (Entry, uint64, string){
+		"entry-golden.json":        goldenEntry,
+		"entry-events-golden.json": goldenEventsEntry,
+	} {
+		t.Run(file, func(t *testing.T) { checkEntryGolden(t, file, mk) })
+	}
+}
+
+func checkEntryGolden(t *testing.T, file string, mk func() (Entry, uint64, string)) {
+	e, seq, prev := mk()
 	value, hash := encodeEntry(&e, seq, prev)
 	got, err := decodeEntry(seq, prev, value)
 	require.NoError(t, err)
@@ -81,7 +101,7 @@ func TestEntryGolden(t *testing.T) {
 	require.NoError(t, err)
 	out = append(out, '\n')
 
-	path := filepath.Join("testdata", "entry-golden.json")
+	path := filepath.Join("testdata", file)
 	if os.Getenv("WBPAY_UPDATE_GOLDEN") == "1" {
 		require.NoError(t, os.WriteFile(path, out, 0o644))
 	}
@@ -99,6 +119,7 @@ func TestEntryGolden(t *testing.T) {
 	assert.True(t, e.Time.Equal(back.Time))
 	assert.Equal(t, e.Error, back.Error)
 	assert.Equal(t, e.Note, back.Note)
+	assert.Equal(t, e.Events, back.Events)
 
 	_, err = decodeEntry(w.Seq+1, w.PrevHash, raw)
 	assert.ErrorIs(t, err, errBadHash, "the seq is hashed")
@@ -127,6 +148,9 @@ func TestDecodeEntryRejects(t *testing.T) {
 		"hash only":       value[:sha256.Size],
 		"truncated body":  with(body[:len(body)-3]),
 		"trailing data":   with(append(bytes.Clone(body), 0)),
+		"empty events":    with(append(bytes.Clone(body), sectionEvents, 0)),
+		"events cut off":  with(append(bytes.Clone(body), sectionEvents, 2, 0)),
+		"bad event flags": with(append(bytes.Clone(body), sectionEvents, 1, 0x80)),
 		"no txn id":       with(minimal("", 0)),
 		"bad error flag":  with(minimal("a", 7)),
 		"string too long": with([]byte{0xfe, 0x01, 'a'}),

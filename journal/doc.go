@@ -63,6 +63,14 @@
 // An entry's body is its fields but Seq, PrevHash and Hash, in the order of
 // the Entry struct: TxnID, Time, Event, From, To, RequestID, Kind, HTTP,
 // ResultCode, Error, Note.
+// When the transition raised CompleteEvents or ErrorEvents (Entry.Events),
+// the body goes on with a 1 byte, the uvarint count n ≥ 1 and n records:
+// a flags byte (1 ErrorEvent, 2 final, 4 recovered), the operation's name,
+// then for an ErrorEvent its error, for a CompleteEvent varint TransStatus,
+// OrderID, varint Amount, PayType, TransTime and varint RefundedTotal. An
+// entry without events ends after Note, exactly as before events were
+// journaled, so older journals read and verify unchanged. The events are
+// hashed with the rest of the body: the daemon replays them from here.
 //
 // A snapshot value is a CRC-32C (Castagnoli, 4 bytes big-endian) of the rest;
 // the uvarint count n ≥ 1 of the transaction's entries and n uvarints: its

@@ -67,8 +67,28 @@ type Entry struct {
 	ResultCode string     `json:"resultCode,omitempty"` // the answer's resultCode
 	Error      *ErrorInfo `json:"error,omitempty"`
 	Note       string     `json:"note,omitempty"`
-	PrevHash   string     `json:"prevHash"` // hex SHA-256 of the previous entry (global chain); "" for the first
-	Hash       string     `json:"hash"`     // hex SHA-256 over PrevHash, Seq and the entry's stored body (see doc.go)
+	Events     []EventRec `json:"events,omitempty"` // the CompleteEvents and ErrorEvents raised right after this transition, in order
+	PrevHash   string     `json:"prevHash"`         // hex SHA-256 of the previous entry (global chain); "" for the first
+	Hash       string     `json:"hash"`             // hex SHA-256 over PrevHash, Seq and the entry's stored body (see doc.go)
+}
+
+// EventRec is one CompleteEvent or ErrorEvent as the engine raised it,
+// journaled with the transition it follows, so that the event survives a
+// crash once the transition is durable (the daemon replays them).
+type EventRec struct {
+	Error     bool              `json:"error,omitempty"`     // an ErrorEvent (else a CompleteEvent)
+	Final     bool              `json:"final,omitempty"`     // the transaction is terminal after this event
+	Recovered bool              `json:"recovered,omitempty"` // raised by recovery after a restart
+	Op        paytree.Operation `json:"op"`                  // the transaction's operation (the event's request type)
+	// CompleteEvent fields.
+	TransStatus   int    `json:"transStatus,omitempty"`
+	OrderID       string `json:"orderId,omitempty"`
+	Amount        int64  `json:"amount,omitempty"`
+	PayType       string `json:"payType,omitempty"` // wire code
+	TransTime     string `json:"transTime,omitempty"`
+	RefundedTotal int64  `json:"refundedTotal,omitempty"`
+	// ErrorEvent field.
+	Err *ErrorInfo `json:"err,omitempty"`
 }
 
 // Query selects transactions for List and ForEachTxn. Zero fields match
