@@ -294,5 +294,11 @@ func TestJavaClient(t *testing.T) {
 	build(t, repoDir(t, "java/build.sh"), "--test")
 	g := gatewayFor(t)
 	d := startDaemon(t, bin, newHome(t, g, false), g.CAFile)
-	runProgram(t, d, "WbPayTest.java", "java", "-cp", repoDir(t, "java/build/classes")+string(os.PathListSeparator)+repoDir(t, "java/build/test-classes"), "jp.wellba.wbpay.test.WbPayTest")
+	runProgram(t, d, "WbPayTest.java", "java", "-cp", javaClassPath(t), "jp.wellba.wbpay.test.WbPayTest")
 }
+
+func javaClassPath(t *testing.T) string {
+	return repoDir(t, "java/build/classes") + string(os.PathListSeparator) + repoDir(t, "java/build/test-classes")
+}
+
+func execCommand(argv ...string) *exec.Cmd { return exec.Command(argv[0], argv[1:]...) }

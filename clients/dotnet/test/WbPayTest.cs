@@ -264,6 +264,7 @@ internal static class Program
             catch (WbPayException e) { Console.WriteLine(e.Code + ": " + e.Message); return e.Code == "L0006" ? 0 : 1; }
         }
         Console.WriteLine("WbPayTest " + mode + ", home " + Home);
+        if (mode == "protocol") return Protocol();
         Constructor();
         pay = new WbCPSPay();
         ev = new Events();
@@ -515,6 +516,68 @@ internal static class Program
             Check(first.Thread == ctx.Thread.ManagedThreadId && second.Thread == ctx.Thread.ManagedThreadId, "handlers ran on the context's thread");
             Check(ctx.Sends >= 2, "events raised through the context");
         });
+    }
+
+    /// <summary>Against the scripted daemon of clients/protocol_test.go.</summary>
+    private static int Protocol()
+    {
+        pay = new WbCPSPay();
+        ev = new Events();
+        ev.Attach(pay);
+        Func<decimal, WbCPSPayRequest> req = a => new WbCPSPayRequest { PayType = WbCPSPayType.LinePay, Amount = a, UserCode = "3612345678901234" };
+        Run("an answer lost once: the retry with the same key gets the transaction; a foreign event is not raised; a duplicate id is dropped", () =>
+        {
+            pay.Pay(req(1001));
+            var r = Paid(ev.Next(10), 1);
+            Check(r.OrderId == "O1".PadRight(32, '0'), "order O1, got " + r.OrderId);
+        });
+        Run("an event that arrives before the request's answer is raised after it", () =>
+        {
+            pay.Pay(req(1002));
+            var r = Paid(ev.Next(10), 1);
+            Check(r.OrderId == "O2".PadRight(32, '0'), "order O2, got " + r.OrderId);
+            Check(r.TransTime == "20261201101500", "TransTime in JST from an RFC 3339 UTC time, got " + r.TransTime);
+            Check(r.PayType == WbCPSPayType.LinePay && r.Amount == 1002 && !r.Recovered, "PayType, Amount, Recovered: " + ev);
+        });
+        Run("the daemon moves to another port: reconnect with Last-Event-ID, the recovered outcome once", () =>
+        {
+            pay.Pay(req(1003));
+            var w = Paid(ev.Next(10), 2);
+            Check(w.OrderId == "O3".PadRight(32, '0') && !w.Recovered, "waiting O3");
+            var p = Paid(ev.Next(20), 1);
+            Check(p.OrderId == "O3".PadRight(32, '0') && p.Recovered, "paid O3, recovered: " + p.OrderId + " " + p.Recovered);
+        });
+        Run("409 L0004 with action Retry is thrown (at the daemon's new address)", () =>
+        {
+            var e = Throws("L0004", () => pay.Pay(req(1004)));
+            Check(e.RequestAction == WbCPSAction.Retry, "RequestAction Retry, got " + e.RequestAction);
+        });
+        Run("400 L0003 names the field", () =>
+        {
+            var e = Throws("L0003", () => pay.Pay(req(1006)));
+            Check(e.Message.Contains("userCode"), "message names userCode: " + e.Message);
+        });
+        Run("a failed pay whose reverse was not achieved: two ErrorEvents in order", () =>
+        {
+            pay.Pay(req(1005));
+            var a = Failed(ev.Next(10), "N0002");
+            var b = Failed(ev.Next(10), "P0001");
+            Check(a.Type == 2 && b.Type == 6 && b.RequestAction == WbCPSAction.CPSCall, a.Type + " " + b.Type + " " + b.RequestAction);
+        });
+        Run("refund: the response's fields", () =>
+        {
+            pay.Refund(new WbCPSRefundRequest { OrderId = "O1".PadRight(32, '0'), RefundAmount = 1 });
+            var e = ev.Next(10);
+            Check(e.Complete && e.Type == WbCPSRequestType.Refund, "CompleteEvent(Refund), got " + e);
+            var r = (WbCPSRefundResponse)e.Response;
+            Check(r.OrderId == "O1".PadRight(32, '0') && r.RefundAmount == 1 && r.TransStatus == 9 && r.TransTime == "20261201101500", "fields: " + e);
+        });
+        Run("PayConfirm: 409 L0008 is thrown", () => Throws("L0008", () => pay.PayConfirm(true)));
+        Run("503 L0005 is thrown at once (nothing was sent)", () => Throws("L0005", () => pay.Pay(req(1))));
+        pay.Close();
+        Run("handlers never overlap", () => Check(ev.Overlaps == 0, ev.Overlaps + " overlapping handler calls"));
+        Console.WriteLine(passed + " passed, " + failed + " failed");
+        return failed == 0 ? 0 : 1;
     }
 
     private static void Polling()

@@ -145,11 +145,76 @@ public final class WbPayTest {
         }
     }
 
+    private static String order(String o) { return o + "0".repeat(32 - o.length()); }
+
+    private static WbCPSPayRequest lineReq(long amount) {
+        WbCPSPayRequest r = new WbCPSPayRequest();
+        r.payType = WbCPSPayType.LinePay;
+        r.amount = amount;
+        r.userCode = "3612345678901234";
+        return r;
+    }
+
+    /** Against the scripted daemon of clients/protocol_test.go. */
+    private static void protocol() {
+        run("an answer lost once: retried with the same key; a foreign event and a duplicate id are dropped", () -> {
+            pay.pay(lineReq(1001));
+            check(paid(next(10), 1).orderId.equals(order("O1")), "order O1");
+        });
+        run("an event that arrives before the request's answer is raised after it", () -> {
+            pay.pay(lineReq(1002));
+            WbCPSPayResponse r = paid(next(10), 1);
+            check(r.orderId.equals(order("O2")) && r.transTime.equals("20261201101500") && r.payType == WbCPSPayType.LinePay, "fields: " + r + " " + r.transTime);
+        });
+        run("the daemon moves to another port: reconnect with Last-Event-ID, the recovered outcome once", () -> {
+            pay.pay(lineReq(1003));
+            WbCPSPayResponse w = paid(next(10), 2);
+            WbCPSPayResponse p = paid(next(20), 1);
+            check(w.orderId.equals(order("O3")) && p.orderId.equals(order("O3")) && p.recovered && !w.recovered, "O3 waiting then recovered paid: " + p);
+        });
+        run("409 L0004 with action Retry is thrown", () -> {
+            try {
+                pay.pay(lineReq(1004));
+            } catch (WbPayException e) {
+                check(e.getCode().equals("L0004") && e.getRequestAction() == jp.wellba.wbpay.WbCPSAction.Retry, "L0004 Retry, got " + e);
+                return;
+            }
+            throw new AssertionError("nothing thrown");
+        });
+        run("400 L0003 names the field", () -> throwsCode("L0003", () -> pay.pay(lineReq(1006))));
+        run("a failed pay whose reverse was not achieved: two ErrorEvents in order", () -> {
+            pay.pay(lineReq(1005));
+            WbCPSResponseError a = failedWith(next(10), "N0002");
+            WbCPSResponseError b = failedWith(next(10), "P0001");
+            check(a.type == 2 && b.type == 6, "types " + a.type + " " + b.type);
+        });
+        run("refund: the response's fields", () -> {
+            WbCPSRefundRequest rf = new WbCPSRefundRequest();
+            rf.orderId = order("O1");
+            rf.refundAmount = 1;
+            pay.refund(rf);
+            Object[] ev = next(10);
+            check(ev[2] instanceof WbCPSRefundResponse, "a refund response: " + show(ev));
+            WbCPSRefundResponse r = (WbCPSRefundResponse) ev[2];
+            check(r.orderId.equals(order("O1")) && r.refundAmount == 1 && r.transStatus == 9 && r.transTime.equals("20261201101500"), "fields: " + r);
+        });
+        run("PayConfirm: 409 L0008 is thrown", () -> throwsCode("L0008", () -> pay.payConfirm(true)));
+        run("503 L0005 is thrown at once", () -> throwsCode("L0005", () -> pay.pay(lineReq(1))));
+        pay.close();
+        run("listeners never overlap", () -> check(overlaps == 0, overlaps + " overlaps"));
+        System.out.println(passed + " passed, " + failed + " failed");
+        System.exit(failed == 0 ? 0 : 1);
+    }
+
     public static void main(String[] args) throws Exception {
         System.out.println("WbPayTest (Java), home " + System.getenv("WBPAY_HOME"));
         pay = new WbCPSPay();
         pay.addCompleteListener((t, r) -> add(new Object[] {"complete", t, r}));
         pay.addErrorListener((t, e) -> add(new Object[] {"error", t, e}));
+        if (args.length > 0 && args[0].equals("protocol")) {
+            protocol();
+            return;
+        }
         run("a second instance throws L0006", () -> throwsCode("L0006", () -> new WbCPSPay().close()));
         run("null request throws NullPointerException", () -> {
             try {
