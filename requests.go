@@ -3,6 +3,7 @@ package wbpay
 import (
 	"context"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/wbpay/wbpay/fsm"
@@ -75,6 +76,10 @@ func (*DepositRequest) operation() paytree.Operation { return paytree.OpDeposit 
 // Ticket names the transaction a request started.
 type Ticket struct {
 	TransactionID string
+	// Replayed: the request's IdempotencyKey had already started this
+	// transaction, so nothing new was journaled or sent (and no event is
+	// raised again: read the transaction for where it stands).
+	Replayed bool
 }
 
 // Submit starts req like Pay, Refund, Reverse or Deposit and returns at once
@@ -135,8 +140,22 @@ func (e *Engine) startRun(ctx context.Context, wait bool, op paytree.Operation, 
 	if err != nil {
 		return nil, err
 	}
+	// A retry of a keyed request gets its transaction back, even while that
+	// one still runs; the check is repeated once this request holds the
+	// engine, so that no two transactions can start under one key.
+	if res, ok, err := e.replay(ctx, wait, r.txn, ticket); ok {
+		return res, err
+	}
 	if err := e.acquire(op.String(), r); err != nil {
 		return nil, err
+	}
+	if _, ok, err := e.replay(ctx, false, r.txn, ticket); ok {
+		r.release()
+		if err != nil || !wait {
+			return nil, err
+		}
+		res, _, err := e.replay(ctx, true, r.txn, ticket)
+		return res, err
 	}
 	if err := r.begin(); err != nil {
 		r.release()
@@ -159,6 +178,84 @@ func (e *Engine) startRun(ctx context.Context, wait bool, op paytree.Operation, 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// replay looks up the transaction that t's idempotency key started: ok is
+// false when t has no key or the key is new. With a transaction of the same
+// request it fills ticket and, with wait, returns that transaction's result
+// once it has ended (or where it stands, when no sequence of this engine
+// runs it); with another request it returns L0010. Nothing is sent.
+func (e *Engine) replay(ctx context.Context, wait bool, t *journal.Txn, ticket *Ticket) (res *Result, ok bool, err error) {
+	if t.IdempotencyKey == "" {
+		return nil, false, nil
+	}
+	old, err := e.journal.ByIdempotencyKey(t.IdempotencyKey)
+	switch {
+	case err != nil:
+		return nil, true, newError(paytree.L0007, "look up the idempotency key: "+err.Error(), err)
+	case old == nil:
+		return nil, false, nil
+	case !sameRequest(old, t):
+		return nil, true, errorf(paytree.L0010, "IdempotencyKey %q started transaction %s (a %s with other fields); nothing was sent",
+			t.IdempotencyKey, old.ID, old.Op)
+	}
+	if ticket != nil {
+		ticket.TransactionID, ticket.Replayed = old.ID, true
+	}
+	if !wait {
+		return nil, true, nil
+	}
+	e.mu.Lock()
+	running := e.owner
+	e.mu.Unlock()
+	if running != nil && running.txn.ID == old.ID {
+		select {
+		case <-running.done:
+			res = running.result()
+			res.Events = nil
+		case <-ctx.Done():
+			return nil, true, ctx.Err()
+		}
+	} else if cur, err := e.journal.Get(old.ID); err != nil {
+		return nil, true, newError(paytree.L0007, "read the transaction of the idempotency key: "+err.Error(), err)
+	} else {
+		res = resultOf(cur)
+	}
+	res.Replayed = true
+	return res, true, nil
+}
+
+// sameRequest reports whether the new transaction t asks what old asked:
+// the same operation and request fields (the "_" keys are the engine's
+// own), the same userCode (by its hash) and receipt number.
+func sameRequest(old, t *journal.Txn) bool {
+	if old.Op != t.Op || old.UserCodeHash != t.UserCodeHash || old.ReceiptNo != t.ReceiptNo {
+		return false
+	}
+	n := 0
+	for k, v := range old.Request {
+		if strings.HasPrefix(k, "_") {
+			continue
+		}
+		if w, ok := t.Request[k]; !ok || w != v {
+			return false
+		}
+		n++
+	}
+	return n == len(t.Request)
+}
+
+// checkKey returns L0003 unless key is empty or 1–64 of A–Z a–z 0–9 _ -.
+func checkKey(key string) error {
+	if len(key) > 64 {
+		return errorf(paytree.L0003, "IdempotencyKey is longer than 64 characters")
+	}
+	for _, c := range key {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return errorf(paytree.L0003, "IdempotencyKey holds %q: only A-Z, a-z, 0-9, _ and - are allowed", c)
+		}
+	}
+	return nil
 }
 
 // checkLen returns L0003 naming field when v is longer than max characters,
@@ -215,6 +312,7 @@ func (e *Engine) newPay(req *PayRequest) (*run, error) {
 		checkLen("UserCode", req.UserCode, 512, true),
 		checkLen("ReceiptNo", req.ReceiptNo, 32, false),
 		checkLen("Remark", req.Remark, 128, false),
+		checkKey(req.IdempotencyKey),
 	); err != nil {
 		return nil, err
 	}
@@ -230,6 +328,7 @@ func (e *Engine) newPay(req *PayRequest) (*run, error) {
 		t.ReceiptNo = req.ReceiptNo
 		t.UserCodeMasked = journal.MaskUserCode(req.UserCode)
 		t.UserCodeHash = journal.HashUserCode(req.UserCode)
+		t.IdempotencyKey = req.IdempotencyKey
 	})
 }
 
@@ -246,6 +345,7 @@ func (e *Engine) newDeposit(req *DepositRequest) (*run, error) {
 		checkAmount("Amount", req.Amount),
 		checkLen("UserCode", req.UserCode, 32, true),
 		checkLen("ReceiptNo", req.ReceiptNo, 32, false),
+		checkKey(req.IdempotencyKey),
 	); err != nil {
 		return nil, err
 	}
@@ -266,6 +366,7 @@ func (e *Engine) newDeposit(req *DepositRequest) (*run, error) {
 		t.ReceiptNo = req.ReceiptNo
 		t.UserCodeMasked = journal.MaskUserCode(req.UserCode)
 		t.UserCodeHash = journal.HashUserCode(req.UserCode)
+		t.IdempotencyKey = req.IdempotencyKey
 	})
 }
 
@@ -278,6 +379,7 @@ func (e *Engine) newRefund(req *RefundRequest) (*run, error) {
 		checkAmount("RefundAmount", req.RefundAmount),
 		checkLen("RefundReason", req.RefundReason, 256, false),
 		checkLen("Remark", req.Remark, 256, false),
+		checkKey(req.IdempotencyKey),
 	); err != nil {
 		return nil, err
 	}
@@ -290,6 +392,7 @@ func (e *Engine) newRefund(req *RefundRequest) (*run, error) {
 	return e.newRun(paytree.OpRefund, op, nil, func(t *journal.Txn) {
 		t.Amount = req.RefundAmount
 		t.OrderID = req.OrderID
+		t.IdempotencyKey = req.IdempotencyKey
 	})
 }
 
@@ -297,11 +400,12 @@ func (e *Engine) newReverse(req *ReverseRequest) (*run, error) {
 	if req == nil {
 		return nil, errorf(paytree.L0003, "request is nil")
 	}
-	if err := checkLen("OrderID", req.OrderID, 32, true); err != nil {
+	if err := firstErr(checkLen("OrderID", req.OrderID, 32, true), checkKey(req.IdempotencyKey)); err != nil {
 		return nil, err
 	}
 	return e.newRun(paytree.OpReverse, paytree.Fields{paytree.FOrderID: req.OrderID}, nil, func(t *journal.Txn) {
 		t.OrderID = req.OrderID
+		t.IdempotencyKey = req.IdempotencyKey
 	})
 }
 

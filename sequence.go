@@ -216,9 +216,15 @@ func (r *run) build(t *journal.Txn, x raised) (Event, journal.EventRec) {
 
 // result summarises the run for Sync callers and recovery reports.
 func (r *run) result() *Result {
-	t := r.txn
+	res := resultOf(r.txn)
+	res.Events, res.Recovered = r.events, r.recovered
+	return res
+}
+
+// resultOf summarises a snapshot (no events).
+func resultOf(t *journal.Txn) *Result {
 	res := &Result{TransactionID: t.ID, Operation: t.Op, State: t.State, OrderID: t.OrderID,
-		TransStatus: paytree.TransStatus(t.TransStatus), Amount: t.Amount, Events: r.events, Recovered: r.recovered}
+		TransStatus: paytree.TransStatus(t.TransStatus), Amount: t.Amount, Recovered: t.Recovered}
 	if ch, ok := paytree.ChannelFromCode(t.PayType); ok {
 		res.PayType = ch
 	}

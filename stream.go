@@ -1,7 +1,6 @@
 package wbpay
 
 import (
-	"errors"
 	"sync"
 
 	"github.com/wbpay/wbpay/journal"
@@ -44,9 +43,6 @@ const maxRaised = 6
 
 // StreamID is the id of event i of the entry with Seq seq.
 func StreamID(seq uint64, i int) uint64 { return seq<<3 | uint64(i) }
-
-// errStop ends a stream read early without an error.
-var errStop = errors.New("stop")
 
 // StreamAfter calls fn for every stream event with an ID above after, in
 // order, reading the journal (so it includes events raised before a restart

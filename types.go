@@ -39,28 +39,36 @@ type PayRequest struct {
 	UserCode  string  // the customer's barcode/QR content, 1–512 characters; never stored in full
 	ReceiptNo string  // optional, ≤ 32
 	Remark    string  // optional, ≤ 128
+	// IdempotencyKey (optional, 1–64 of A–Z a–z 0–9 _ -) makes a retry safe:
+	// the same key with the same request gets the transaction it started
+	// back, nothing is sent again; with another request it is refused
+	// (L0010). POS integrators pass their receipt number, for example.
+	IdempotencyKey string
 }
 
 // RefundRequest refunds all or part of a paid order (WbCPSRefundRequest).
 type RefundRequest struct {
-	OrderID      string // the pay's orderId, ≤ 32
-	RefundAmount int64  // 1 … 15 digits
-	RefundReason string // optional, ≤ 256
-	Remark       string // optional, ≤ 256
+	OrderID        string // the pay's orderId, ≤ 32
+	RefundAmount   int64  // 1 … 15 digits
+	RefundReason   string // optional, ≤ 256
+	Remark         string // optional, ≤ 256
+	IdempotencyKey string // as PayRequest's
 }
 
 // ReverseRequest cancels (取消) a pay or deposit by its orderId (WbCPSReverseRequest).
 type ReverseRequest struct {
-	OrderID string // ≤ 32
+	OrderID        string // ≤ 32
+	IdempotencyKey string // as PayRequest's
 }
 
 // DepositRequest charges (入金) a customer's wallet (WbCPSDepositRequest).
 type DepositRequest struct {
-	PayType   Channel           // never AutoDetect; only LinePay supports deposits today
-	ValueType paytree.ValueType // "" means BASIC, the only type served
-	Amount    int64
-	ReceiptNo string // optional, ≤ 32
-	UserCode  string // the card number, 1–32
+	PayType        Channel           // never AutoDetect; only LinePay supports deposits today
+	ValueType      paytree.ValueType // "" means BASIC, the only type served
+	Amount         int64
+	ReceiptNo      string // optional, ≤ 32
+	UserCode       string // the card number, 1–32
+	IdempotencyKey string // as PayRequest's
 }
 
 // Completion is the payload of a CompleteEvent: a request succeeded, or a
@@ -103,6 +111,10 @@ type Result struct {
 	PayType       Channel
 	Events        []Event // every event of the sequence, in order
 	Recovered     bool
+	// Replayed: the request's IdempotencyKey had already started this
+	// transaction; nothing was sent again, and Events holds none of the
+	// events raised the first time (State is where it stands now).
+	Replayed bool
 }
 
 // Err returns the last ErrorEvent's error when the sequence did not end as

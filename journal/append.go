@@ -99,7 +99,7 @@ func checkInput(e *Entry, s *Txn) error {
 	case !inNanoRange(s.CreatedAt):
 		return fmt.Errorf("%w: txn %s: createdAt %v outside 1678–2262", ErrInvalid, e.TxnID, s.CreatedAt)
 	}
-	for _, k := range [...]struct{ name, v string }{{"id", s.ID}, {"orderId", s.OrderID}, {"receiptNo", s.ReceiptNo}} {
+	for _, k := range [...]struct{ name, v string }{{"id", s.ID}, {"orderId", s.OrderID}, {"receiptNo", s.ReceiptNo}, {"idempotencyKey", s.IdempotencyKey}} {
 		if len(k.v) > maxKeyPart || strings.IndexByte(k.v, 0) >= 0 {
 			return fmt.Errorf("%w: txn %.64s: %s is longer than %d bytes or holds a NUL byte", ErrInvalid, e.TxnID, k.name, maxKeyPart)
 		}
@@ -117,18 +117,20 @@ func inNanoRange(t time.Time) bool { return t.After(minNano) && t.Before(maxNano
 // tables are a transaction's buckets.
 type tables struct {
 	entries, txns, unfinished, byOrder, byReceipt, byCreated, meta *bolt.Bucket
+	byIdem                                                         *bolt.Bucket // nil until the first idempotency key
 }
 
 // openTables returns tx's buckets, or a *CorruptError naming the missing one.
 func openTables(path string, tx *bolt.Tx) (*tables, error) {
 	get := func(name []byte) *bolt.Bucket { return tx.Bucket(name) }
 	t := &tables{get(bucketEntries), get(bucketTxns), get(bucketUnfinished), get(bucketByOrder),
-		get(bucketByReceipt), get(bucketByCreated), get(bucketMeta)}
+		get(bucketByReceipt), get(bucketByCreated), get(bucketMeta), nil}
 	for i, b := range []*bolt.Bucket{t.entries, t.txns, t.unfinished, t.byOrder, t.byReceipt, t.byCreated, t.meta} {
 		if b == nil {
 			return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("bucket %q is missing", allBuckets[i])}
 		}
 	}
+	t.byIdem = get(bucketByIdem)
 	if t.entries.Writable() {
 		for _, b := range []*bolt.Bucket{t.entries, t.txns, t.byCreated, t.byOrder, t.byReceipt} {
 			b.FillPercent = appendFill
@@ -243,6 +245,12 @@ func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
 			return err
 		}
 	}
+	if stored.IdempotencyKey != "" && t.byIdem == nil {
+		if t.byIdem, err = tx.CreateBucket(bucketByIdem); err != nil {
+			return err
+		}
+		t.byIdem.FillPercent = appendFill
+	}
 	if err := updateIndexes(t, old, &stored); err != nil {
 		return err
 	}
@@ -264,9 +272,12 @@ func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
 }
 
 // indexKeys lists a snapshot's keys in each secondary index (nil: none).
-func indexKeys(s *Txn) (created, order, receipt []byte) {
+func indexKeys(s *Txn) (created, order, receipt, idem []byte) {
 	if s == nil {
 		return
+	}
+	if s.IdempotencyKey != "" {
+		idem = pairKey(s.IdempotencyKey, s.ID)
 	}
 	created = createdKey(s.CreatedAt, s.ID)
 	if s.OrderID != "" {
@@ -281,12 +292,12 @@ func indexKeys(s *Txn) (created, order, receipt []byte) {
 // updateIndexes moves the snapshot's index keys from what old had to what
 // s has, touching only the indexes that change.
 func updateIndexes(t *tables, old, s *Txn) error {
-	oc, oo, or := indexKeys(old)
-	nc, no, nr := indexKeys(s)
+	oc, oo, or, oi := indexKeys(old)
+	nc, no, nr, ni := indexKeys(s)
 	for _, x := range []struct {
 		b        *bolt.Bucket
 		old, new []byte
-	}{{t.byCreated, oc, nc}, {t.byOrder, oo, no}, {t.byReceipt, or, nr}} {
+	}{{t.byCreated, oc, nc}, {t.byOrder, oo, no}, {t.byReceipt, or, nr}, {t.byIdem, oi, ni}} {
 		if bytes.Equal(x.old, x.new) && (x.old == nil) == (x.new == nil) {
 			continue
 		}

@@ -26,7 +26,10 @@ var (
 	bucketByOrder    = []byte("by-order")
 	bucketByReceipt  = []byte("by-receipt")
 	bucketByCreated  = []byte("by-created")
-	bucketMeta       = []byte("meta")
+	// bucketByIdem is created with the first snapshot that has an
+	// idempotency key (journals from before keys existed lack it).
+	bucketByIdem = []byte("by-idem")
+	bucketMeta   = []byte("meta")
 
 	allBuckets = [][]byte{bucketEntries, bucketTxns, bucketUnfinished, bucketByOrder, bucketByReceipt, bucketByCreated, bucketMeta}
 

@@ -42,6 +42,10 @@
 //	            value empty.
 //	by-order    key: OrderID, 0x00, id; value empty (only when OrderID != "").
 //	by-receipt  key: ReceiptNo, 0x00, id; value empty (only when ReceiptNo != "").
+//	by-idem     key: IdempotencyKey, 0x00, id; value empty (only when the
+//	            key is set). Created with the first keyed snapshot: a
+//	            journal from before keys existed has no such bucket, and
+//	            reads treat a missing one as empty.
 //	meta        "version"   = "wbpay-journal/1" (Open refuses anything else)
 //	            "last-seq"  = 8 bytes big-endian (0 while empty)
 //	            "last-hash" = the last entry's hash, 32 raw bytes (absent while empty)
@@ -77,7 +81,9 @@
 // first Seq, then the gap to each next one; then the Txn's fields in the
 // order of the struct, with Request as a uvarint count and its key/value
 // strings sorted by key, Step as its five fields, WaitingSince as a 0 byte
-// when zero (else 1 and the time) and Recovered as one byte.
+// when zero (else 1 and the time) and Recovered as one byte; a snapshot with an
+// IdempotencyKey goes on with a 1 byte and the key (one without ends there,
+// as before keys existed).
 //
 // Ids, order ids and receipt numbers hold no NUL byte and are at most 256
 // bytes. A finished pay of four entries takes about 1.3 KiB of pages, of

@@ -256,6 +256,19 @@ func (j *Journal) ByReceiptNo(r string) ([]*Txn, error) {
 	return j.byPair(bucketByReceipt, r)
 }
 
+// ByIdempotencyKey returns the transaction started with idempotency key
+// key, or nil when there is none (or key is "").
+func (j *Journal) ByIdempotencyKey(key string) (*Txn, error) {
+	ts, err := j.byPair(bucketByIdem, key)
+	if err != nil || len(ts) == 0 {
+		return nil, err
+	}
+	if len(ts) > 1 {
+		return nil, j.corrupt(0, ts[1].ID, "idempotency key %q names %d transactions", key, len(ts))
+	}
+	return ts[0], nil
+}
+
 func (j *Journal) byPair(bucket []byte, value string) ([]*Txn, error) {
 	if value == "" {
 		return nil, nil
@@ -266,7 +279,11 @@ func (j *Journal) byPair(bucket []byte, value string) ([]*Txn, error) {
 		if err != nil {
 			return err
 		}
-		out, err = j.pairTxns(t, tx.Bucket(bucket), value)
+		b := tx.Bucket(bucket)
+		if b == nil { // by-idem before the first key
+			return nil
+		}
+		out, err = j.pairTxns(t, b, value)
 		return err
 	})
 	if err != nil {
@@ -302,7 +319,8 @@ func (q *Query) match(s *Txn) bool {
 		(q.State == "" || s.State == q.State) &&
 		(q.Op == 0 || s.Op == q.Op) &&
 		(q.OrderID == "" || s.OrderID == q.OrderID) &&
-		(q.ReceiptNo == "" || s.ReceiptNo == q.ReceiptNo)
+		(q.ReceiptNo == "" || s.ReceiptNo == q.ReceiptNo) &&
+		(q.IdempotencyKey == "" || s.IdempotencyKey == q.IdempotencyKey)
 }
 
 // indexed returns the transactions matching q when a small index (order,
@@ -315,6 +333,10 @@ func (j *Journal) indexed(t *tables, q *Query) (out []*Txn, ok bool, err error) 
 		all, err = j.pairTxns(t, t.byOrder, q.OrderID)
 	case q.ReceiptNo != "":
 		all, err = j.pairTxns(t, t.byReceipt, q.ReceiptNo)
+	case q.IdempotencyKey != "":
+		if t.byIdem != nil {
+			all, err = j.pairTxns(t, t.byIdem, q.IdempotencyKey)
+		}
 	case q.State != "" && !q.State.Terminal():
 		all, err = j.liveTxns(t, &pos{})
 	default:

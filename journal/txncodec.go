@@ -66,9 +66,35 @@ func appendTxn(b []byte, t *Txn) []byte {
 	}
 	b = appendErrorInfo(b, t.LastError)
 	if t.Recovered {
-		return append(b, 1)
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
 	}
-	return append(b, 0)
+	if t.IdempotencyKey == "" {
+		return b // snapshots without a key end here, as before keys existed
+	}
+	return appendStr(append(b, sectionIdem), t.IdempotencyKey)
+}
+
+// sectionIdem marks the optional idempotency key after a snapshot's
+// Recovered byte.
+const sectionIdem = 1
+
+// idemSection reads the optional section after Recovered: the key, or ""
+// when the snapshot ends there.
+func (r *bodyReader) idemSection() stored {
+	if len(r.b) == 0 || r.err != nil {
+		return stored{}
+	}
+	if r.byte("section") != sectionIdem {
+		r.fail("section")
+		return stored{}
+	}
+	k := r.field("idempotencyKey")
+	if len(k.raw) == 0 {
+		r.fail("idempotencyKey")
+	}
+	return k
 }
 
 // decodeTxn reads a stored snapshot and its entries' seqs. It never panics.
@@ -124,6 +150,7 @@ func decodeTxn(value []byte) (*Txn, []uint64, error) {
 	}
 	t.LastError = r.errorInfo("lastError")
 	t.Recovered = r.flag("recovered")
+	t.IdempotencyKey = r.idemSection().String()
 	switch {
 	case r.err != nil:
 		return nil, nil, fmt.Errorf("snapshot: %v", r.err)
@@ -138,9 +165,9 @@ func decodeTxn(value []byte) (*Txn, []uint64, error) {
 // snapFields are the fields of a stored snapshot that Verify checks, as
 // scanTxn reads them in place.
 type snapFields struct {
-	id, state, receiptNo, orderID stored
-	created                       uint64 // timeKey of CreatedAt
-	seqs                          []uint64
+	id, state, receiptNo, orderID, idemKey stored
+	created                                uint64 // timeKey of CreatedAt
+	seqs                                   []uint64
 }
 
 // scanTxn checks value as decodeTxn does, building no Txn: it appends the
@@ -191,6 +218,7 @@ func scanTxn(value []byte, seqs []uint64) (f snapFields, ok bool) {
 	}
 	r.errorView("lastError")
 	r.flag("recovered")
+	f.idemKey = r.idemSection()
 	if r.err != nil || len(r.b) != 0 || len(f.id.raw) == 0 {
 		return f, false
 	}
@@ -223,5 +251,5 @@ func (r *bodyReader) sortedPairs(what string) bool {
 func fieldsOf(s *Txn, seqs []uint64) snapFields {
 	plain := func(v string) stored { return stored{raw: []byte(v)} }
 	return snapFields{id: plain(s.ID), state: plain(string(s.State)), receiptNo: plain(s.ReceiptNo), orderID: plain(s.OrderID),
-		created: timeKey(s.CreatedAt), seqs: seqs}
+		idemKey: plain(s.IdempotencyKey), created: timeKey(s.CreatedAt), seqs: seqs}
 }

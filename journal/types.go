@@ -40,6 +40,10 @@ type Txn struct {
 	WaitingSince    time.Time         `json:"waitingSince,omitzero"`
 	LastError       *ErrorInfo        `json:"lastError,omitempty"`
 	Recovered       bool              `json:"recovered,omitempty"` // finished by recovery after a restart
+	// IdempotencyKey is the caller's key for the request that started the
+	// transaction ("" = none): a retry with the same key gets this
+	// transaction back instead of a second one (see ByIdempotencyKey).
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 }
 
 // Step records the in-flight sub-request so recovery knows what to resend
@@ -95,12 +99,13 @@ type EventRec struct {
 // everything: Since is inclusive, Until exclusive (both on CreatedAt), and
 // Limit 0 means no limit.
 type Query struct {
-	Since, Until time.Time
-	State        fsm.State
-	Op           paytree.Operation
-	OrderID      string
-	ReceiptNo    string
-	Limit        int
+	Since, Until   time.Time
+	State          fsm.State
+	Op             paytree.Operation
+	OrderID        string
+	ReceiptNo      string
+	IdempotencyKey string
+	Limit          int
 }
 
 // Report is what Verify checked.

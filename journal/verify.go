@@ -279,7 +279,8 @@ func (j *Journal) sweepTxns(t *tables, p *pos, m journalMeta, recs []entryRec, c
 		name string
 		b    *bolt.Bucket
 		want keySum
-	}{{"creation-time", t.byCreated, s.created}, {"order", t.byOrder, s.orders}, {"receipt", t.byReceipt, s.receipts}} {
+	}{{"creation-time", t.byCreated, s.created}, {"order", t.byOrder, s.orders}, {"receipt", t.byReceipt, s.receipts},
+		{"idempotency-key", t.byIdem, s.idems}} {
 		*p = pos{where: "reading the " + x.name + " index"}
 		if got, ok := sumKeys(x.b, s.seed); !ok || got != x.want {
 			return false
@@ -298,6 +299,7 @@ type sweep struct {
 
 	listed, txns              uint64 // entries listed, snapshots
 	created, orders, receipts keySum // the index keys the snapshots imply
+	idems                     keySum
 
 	seqs    []uint64 // scratch for scanTxn
 	id, key []byte   // scratch
@@ -337,6 +339,10 @@ func (s *sweep) snapshot(id string, key, value []byte, live bool) bool {
 		s.key = appendPair(s.key[:0], f.receiptNo, key)
 		s.receipts.add(s.seed, s.key)
 	}
+	if len(f.idemKey.raw) > 0 {
+		s.key = appendPair(s.key[:0], f.idemKey, key)
+		s.idems.add(s.seed, s.key)
+	}
 	return true
 }
 
@@ -364,6 +370,9 @@ func appendPair(b []byte, s stored, id []byte) []byte {
 // sumKeys digests b's keys; ok is false when b holds a nested bucket (an
 // index holds none, and Get finds no value under its key).
 func sumKeys(b *bolt.Bucket, seed maphash.Seed) (s keySum, ok bool) {
+	if b == nil { // an optional index not created yet
+		return s, true
+	}
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if v == nil {
@@ -378,7 +387,7 @@ func sumKeys(b *bolt.Bucket, seed maphash.Seed) (s keySum, ok bool) {
 // and checked in turn against its entries and the indexes by lookups, and
 // the first damage met reported.
 func (j *Journal) verifyTxnsExact(t *tables, p *pos, m journalMeta, rep *Report) error {
-	var listed, orders, receipts uint64
+	var listed, orders, receipts, idems uint64
 	for _, live := range []bool{true, false} {
 		b, other, name := t.txns, t.unfinished, "finished"
 		if live {
@@ -408,7 +417,7 @@ func (j *Journal) verifyTxnsExact(t *tables, p *pos, m journalMeta, rep *Report)
 			last := seqs[len(seqs)-1]
 
 			*p = pos{txn: id, where: "checking the indexes"}
-			cr, o, r := indexKeys(s)
+			cr, o, r, ik := indexKeys(s)
 			if t.byCreated.Get(cr) == nil {
 				return j.corrupt(last, id, "missing from the creation-time index")
 			}
@@ -417,6 +426,12 @@ func (j *Journal) verifyTxnsExact(t *tables, p *pos, m journalMeta, rep *Report)
 			}
 			if r != nil && t.byReceipt.Get(r) == nil {
 				return j.corrupt(last, id, "missing from the receipt index under %q", s.ReceiptNo)
+			}
+			if ik != nil && (t.byIdem == nil || t.byIdem.Get(ik) == nil) {
+				return j.corrupt(last, id, "missing from the idempotency-key index under %q", s.IdempotencyKey)
+			}
+			if ik != nil {
+				idems++
 			}
 			if o != nil {
 				orders++
@@ -439,7 +454,8 @@ func (j *Journal) verifyTxnsExact(t *tables, p *pos, m journalMeta, rep *Report)
 		name string
 		b    *bolt.Bucket
 		want uint64
-	}{{"creation-time", t.byCreated, rep.Txns}, {"order", t.byOrder, orders}, {"receipt", t.byReceipt, receipts}} {
+	}{{"creation-time", t.byCreated, rep.Txns}, {"order", t.byOrder, orders}, {"receipt", t.byReceipt, receipts},
+		{"idempotency-key", t.byIdem, idems}} {
 		if n := countKeys(x.b); n != x.want {
 			return j.corrupt(0, "", "%s index has %d keys, the snapshots imply %d", x.name, n, x.want)
 		}
@@ -499,6 +515,9 @@ func (j *Journal) orphan(t *tables, p *pos, stored, listed uint64) error {
 
 func countKeys(b *bolt.Bucket) uint64 {
 	var n uint64
+	if b == nil {
+		return 0
+	}
 	c := b.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		n++

@@ -170,6 +170,7 @@ func FuzzScanBody(f *testing.F) {
 // keys are hex-packed).
 func FuzzScanTxn(f *testing.F) {
 	f.Add(encodeTxn(fullTxn(), []uint64{1, 5})[4:])
+	f.Add(encodeTxn(keyedTxn(), []uint64{1, 5})[4:])
 	f.Add(encodeTxn(&Txn{ID: "x"}, []uint64{1})[4:])
 	f.Add(encodeTxn(&Txn{ID: "x", Request: map[string]string{"0123456789abcdef": "", "a": "b"}}, []uint64{1})[4:])
 	f.Fuzz(func(t *testing.T, rest []byte) {

@@ -84,6 +84,7 @@ var catalog = []ErrorDef{
 	{"N0004", TypeNetwork, Retry, "Retry / CPSCall", "answer unreadable (not flat JSON, requestId mismatch)", "応答を読めません(フラットJSONでない、requestId不一致)"},
 	{"N0005", TypeNetwork, VendorCall, "VendorCall", "answer signature invalid", "応答の署名が不正です"},
 	{"N0006", TypeNetwork, VendorCall, "VendorCall", "TLS certificate not trusted", "TLS証明書を信頼できません"},
+	{"N0007", TypeNetwork, Retry, "Retry (pay, deposit: it will be undone) / VendorCall (refund, reverse: wait for the outcome)", "gateway unreachable after the request was sent: the engine finishes it when the gateway is back; the outcome follows as a later event", "送信後にゲートウェイに接続できません: 接続が戻り次第エンジンが処理を完了し、結果は後のイベントで通知されます"},
 	{"L0001", TypeLibrary, VendorCall, "VendorCall", "configuration file missing or invalid", "コンフィギュレーションファイルがないか不正です"},
 	{"L0002", TypeLibrary, VendorCall, "VendorCall", "key file missing, unreadable or not RSA >= 2048", "鍵ファイルがない、読めない、またはRSA 2048ビット以上ではありません"},
 	{"L0003", TypeLibrary, VendorCall, "VendorCall", "request parameter missing or invalid", "リクエストパラメータが未指定または不正です"},
@@ -92,6 +93,10 @@ var catalog = []ErrorDef{
 	{"L0006", TypeLibrary, VendorCall, "VendorCall", "another instance holds the home directory", "別のインスタンスがホームディレクトリを使用中です"},
 	{"L0007", TypeLibrary, VendorCall, "VendorCall", "journal could not be written: the request was NOT sent", "ジャーナルに書き込めません: リクエストは送信されていません"},
 	{"L0008", TypeLibrary, VendorCall, "VendorCall", "PayConfirm while no payment is waiting", "顧客支払待ちの支払がないのにPayConfirmが呼ばれました"},
+	{"L0009", TypeLibrary, VendorCall, "VendorCall", "journal could not be written AFTER the request was sent: the gateway's answer is reported with this error; recovery records it once the journal can be written", "送信後にジャーナルに書き込めません: ゲートウェイの応答をこのエラーと共に通知します(ジャーナル復旧後にリカバリが記録します)"},
+	{"L0010", TypeLibrary, VendorCall, "VendorCall", "idempotency key reused with another request", "冪等キーが別のリクエストで再利用されました"},
+	{"L0011", TypeLibrary, VendorCall, "VendorCall", "local API: missing or wrong token, or a request not from this host", "ローカルAPI: トークンがないか不正、またはこのホスト以外からの要求です"},
+	{"L0012", TypeLibrary, CPSCall, "CPSCall", "an earlier refund or reverse of this order is unfinished or escalated: its outcome must be known first", "この注文の先の返金または取消が未完了またはエスカレーション中です: 先にその結果を確認してください"},
 	{"P0001", TypePostProcess, CPSCall, "CPSCall", "payment failed and its reverse was not achieved", "支払に失敗し、その取消も完了できませんでした"},
 	{"P0002", TypePostProcess, CPSCall, "CPSCall", "deposit failed and its reverse was not achieved", "入金に失敗し、その取消も完了できませんでした"},
 	{"E1001", TypePaytree, VendorCall, "VendorCall", "invalid parameter", "パラメータが不正です"},
@@ -111,9 +116,8 @@ var catalog = []ErrorDef{
 	{"E3006", TypePaytree, VendorCall, "VendorCall", "operation not supported by the channel", "この決済プラットフォームでは利用できない操作です"},
 	{"E9001", TypePaytree, CPSCall, "CPSCall", "gateway internal error: outcome UNKNOWN, confirm", "ゲートウェイ内部エラー: 結果不明のため確認します"},
 	{"E9002", TypePaytree, Retry, "Retry", "gateway busy or in maintenance: not processed", "ゲートウェイが混雑中またはメンテナンス中: 処理されていません"},
-	// This project's addition: the ErrorEvent of a PayConfirm(true) whose
-	// confirm still answers WAITING (library spec 4.1 (2)). The gateway never
-	// sends it.
+	// The ErrorEvent of a PayConfirm(true) whose confirm still answers
+	// WAITING (library spec 4.1 (2)); the gateway never sends it.
 	{"W0001", TypePaytree, Customer, "Customer", "customer has not approved yet (WAITING): wait, then PayConfirm again", "顧客支払待ちです(パスコード未入力): お客様の操作を待って再度確認してください"},
 }
 
@@ -147,6 +151,7 @@ const (
 	N0004 = "N0004"
 	N0005 = "N0005"
 	N0006 = "N0006"
+	N0007 = "N0007"
 	L0001 = "L0001"
 	L0002 = "L0002"
 	L0003 = "L0003"
@@ -155,6 +160,10 @@ const (
 	L0006 = "L0006"
 	L0007 = "L0007"
 	L0008 = "L0008"
+	L0009 = "L0009"
+	L0010 = "L0010"
+	L0011 = "L0011"
+	L0012 = "L0012"
 	P0001 = "P0001"
 	P0002 = "P0002"
 	E1001 = "E1001"

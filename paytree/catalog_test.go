@@ -49,11 +49,19 @@ var contractErrors = []struct {
 	{"E3006", 9, "VendorCall"},
 	{"E9001", 9, "CPSCall"},
 	{"E9002", 9, "Retry"},
+	// Added in contract v1.1.
+	{"N0007", 2, "Retry (pay, deposit: it will be undone) / VendorCall (refund, reverse: wait for the outcome)"},
+	{"L0009", 5, "VendorCall"},
+	{"L0010", 5, "VendorCall"},
+	{"L0011", 5, "VendorCall"},
+	{"L0012", 5, "CPSCall"},
+	{"W0001", 9, "Customer"},
 }
 
 // projectErrors are this project's additions to the contract's catalog;
-// adding a code means adding it here, on purpose.
-var projectErrors = map[string]bool{"W0001": true}
+// adding a code means adding it here, on purpose (contract v1.1 took in
+// W0001, the only one so far).
+var projectErrors = map[string]bool{}
 
 func TestCatalogMatchesContract(t *testing.T) {
 	all := Errors()
@@ -120,7 +128,8 @@ func TestErrorsReturnsACopy(t *testing.T) {
 }
 
 func TestCodeConstants(t *testing.T) {
-	consts := []string{N0001, N0002, N0003, N0004, N0005, N0006, L0001, L0002, L0003, L0004, L0005, L0006, L0007, L0008,
+	consts := []string{N0001, N0002, N0003, N0004, N0005, N0006, N0007, L0001, L0002, L0003, L0004, L0005, L0006, L0007, L0008,
+		L0009, L0010, L0011, L0012,
 		P0001, P0002, E1001, E1002, E1003, E2001, E2002, E2003, E2004, E2005, E2006, E3001, E3002, E3003, E3004, E3005,
 		E3006, E9001, E9002, W0001}
 	for _, c := range consts {

@@ -12,8 +12,8 @@ func init() { verbs = append(verbs, newDepositCommand) }
 
 func newDepositCommand(g *globals) *cobra.Command {
 	var (
-		amount                     amountFlag
-		userCode, payType, receipt string
+		amount                          amountFlag
+		userCode, payType, receipt, key string
 	)
 	cmd := &cobra.Command{
 		Use:   "deposit --amount YEN --user-code CODE --pay-type LINE [--receipt-no R]",
@@ -39,7 +39,7 @@ a person must act (escalated).`,
 			if err != nil {
 				return withExit(ExitUsage, err)
 			}
-			req := &wbpay.DepositRequest{PayType: ch, Amount: amount.v, UserCode: code, ReceiptNo: receipt}
+			req := &wbpay.DepositRequest{PayType: ch, Amount: amount.v, UserCode: code, ReceiptNo: receipt, IdempotencyKey: key}
 			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.DepositSync(ctx, req)
 			})
@@ -50,6 +50,7 @@ a person must act (escalated).`,
 	f.StringVar(&userCode, "user-code", "", `the wallet's card number ("-" reads it from stdin)`)
 	f.StringVar(&payType, "pay-type", "", "channel: LINE (the only one serving deposits)")
 	f.StringVar(&receipt, "receipt-no", "", "receipt number (optional, at most 32 characters)")
+	f.StringVar(&key, "idempotency-key", "", idempotencyKeyHelp)
 	_ = cmd.MarkFlagRequired("amount")
 	_ = cmd.MarkFlagRequired("user-code")
 	_ = cmd.MarkFlagRequired("pay-type")

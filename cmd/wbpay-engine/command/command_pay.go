@@ -13,8 +13,8 @@ func init() { verbs = append(verbs, newPayCommand) }
 
 func newPayCommand(g *globals) *cobra.Command {
 	var (
-		amount                             amountFlag
-		userCode, payType, receipt, remark string
+		amount                                  amountFlag
+		userCode, payType, receipt, remark, key string
 	)
 	cmd := &cobra.Command{
 		Use:   "pay --amount YEN --user-code CODE [--pay-type PAYPAY|auto] [--receipt-no R] [--remark R]",
@@ -47,7 +47,7 @@ person must act (escalated), 1 for a library or configuration error.`,
 			if err != nil {
 				return withExit(ExitUsage, err)
 			}
-			req := &wbpay.PayRequest{PayType: ch, Amount: amount.v, UserCode: code, ReceiptNo: receipt, Remark: remark}
+			req := &wbpay.PayRequest{PayType: ch, Amount: amount.v, UserCode: code, ReceiptNo: receipt, Remark: remark, IdempotencyKey: key}
 			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.PaySync(ctx, req)
 			})
@@ -59,6 +59,7 @@ person must act (escalated), 1 for a library or configuration error.`,
 	f.StringVar(&payType, "pay-type", "auto", "channel: PAYPAY, LINE, RAKUTEN, DPAY, AUPAY, MERPAY, … or auto (detected from the user code)")
 	f.StringVar(&receipt, "receipt-no", "", "receipt number (optional, at most 32 characters)")
 	f.StringVar(&remark, "remark", "", "remark (optional, at most 128 characters)")
+	f.StringVar(&key, "idempotency-key", "", idempotencyKeyHelp)
 	_ = cmd.MarkFlagRequired("amount")
 	_ = cmd.MarkFlagRequired("user-code")
 	return cmd

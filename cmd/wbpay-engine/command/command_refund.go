@@ -12,8 +12,8 @@ func init() { verbs = append(verbs, newRefundCommand) }
 
 func newRefundCommand(g *globals) *cobra.Command {
 	var (
-		amount                  amountFlag
-		orderID, reason, remark string
+		amount                       amountFlag
+		orderID, reason, remark, key string
 	)
 	cmd := &cobra.Command{
 		Use:   "refund --order-id ID --amount YEN [--reason R] [--remark R]",
@@ -32,7 +32,7 @@ than the refundable amount), 4 when a person must act (escalated).`,
 			if orderID == "" {
 				return usageErrorf("--order-id is empty")
 			}
-			req := &wbpay.RefundRequest{OrderID: orderID, RefundAmount: amount.v, RefundReason: reason, Remark: remark}
+			req := &wbpay.RefundRequest{OrderID: orderID, RefundAmount: amount.v, RefundReason: reason, Remark: remark, IdempotencyKey: key}
 			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.RefundSync(ctx, req)
 			})
@@ -43,6 +43,7 @@ than the refundable amount), 4 when a person must act (escalated).`,
 	f.Var(&amount, "amount", "amount to refund in yen (a fraction is truncated)")
 	f.StringVar(&reason, "reason", "", "refund reason (optional, at most 256 characters)")
 	f.StringVar(&remark, "remark", "", "remark (optional, at most 256 characters)")
+	f.StringVar(&key, "idempotency-key", "", idempotencyKeyHelp)
 	_ = cmd.MarkFlagRequired("order-id")
 	_ = cmd.MarkFlagRequired("amount")
 	return cmd

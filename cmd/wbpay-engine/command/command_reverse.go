@@ -11,7 +11,7 @@ import (
 func init() { verbs = append(verbs, newReverseCommand) }
 
 func newReverseCommand(g *globals) *cobra.Command {
-	var orderID string
+	var orderID, key string
 	cmd := &cobra.Command{
 		Use:   "reverse --order-id ID",
 		Short: "Cancel (取消) a pay or deposit by its order id",
@@ -29,13 +29,14 @@ person must act (escalated).`,
 			if orderID == "" {
 				return usageErrorf("--order-id is empty")
 			}
-			req := &wbpay.ReverseRequest{OrderID: orderID}
+			req := &wbpay.ReverseRequest{OrderID: orderID, IdempotencyKey: key}
 			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.ReverseSync(ctx, req)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&orderID, "order-id", "", "the order to cancel (orderId, from pay or history)")
+	cmd.Flags().StringVar(&key, "idempotency-key", "", idempotencyKeyHelp)
 	_ = cmd.MarkFlagRequired("order-id")
 	return cmd
 }

@@ -144,3 +144,7 @@ func parseOp(s string) (paytree.Operation, error) {
 	}
 	return op, nil
 }
+
+// idempotencyKeyHelp is the help text of every request verb's
+// --idempotency-key flag.
+const idempotencyKeyHelp = "key that makes a retry safe (1-64 of A-Z a-z 0-9 _ -, e.g. the receipt number): the same key with the same request prints the transaction it started and sends nothing again; with another request it is refused (L0010)"

@@ -112,6 +112,7 @@ type resultJSON struct {
 	Amount        int64       `json:"amount"`
 	PayType       string      `json:"payType"`
 	Recovered     bool        `json:"recovered,omitempty"`
+	Replayed      bool        `json:"replayed,omitempty"` // the idempotency key had started it: nothing was sent again
 	Events        []eventJSON `json:"events"`
 }
 
@@ -137,7 +138,7 @@ func toEventJSON(ev wbpay.Event) eventJSON {
 func toResultJSON(r *wbpay.Result) resultJSON {
 	out := resultJSON{TransactionID: r.TransactionID, Operation: r.Operation.String(), State: string(r.State),
 		OrderID: r.OrderID, TransStatus: statusName(r.TransStatus), Amount: r.Amount, PayType: channelCode(r.PayType),
-		Recovered: r.Recovered, Events: []eventJSON{}}
+		Recovered: r.Recovered, Replayed: r.Replayed, Events: []eventJSON{}}
 	for _, ev := range r.Events {
 		out.Events = append(out.Events, toEventJSON(ev))
 	}
@@ -234,6 +235,9 @@ func printResult(w io.Writer, r *wbpay.Result) {
 	}
 	if r.Recovered {
 		fmt.Fprintln(w, "  finished by recovery after a restart")
+	}
+	if r.Replayed {
+		fmt.Fprintln(w, "  already started under this idempotency key: nothing was sent again (this is where it stands)")
 	}
 	for _, ev := range r.Events {
 		printEvent(w, ev)
