@@ -225,6 +225,20 @@ func (f *fakeDaemon) request(w http.ResponseWriter, r *http.Request) {
 			f.srv[0].CloseClientConnections()
 			f.srv[0].Close() // from now on only B answers
 		}()
+	case 1007: // every answer is lost; the client gives up, the pay goes on
+		if attempt == 1 {
+			go func() {
+				time.Sleep(3 * time.Second) // the program's RequestTimeout is 2 s
+				txn := payTxn("T7", "O7", 1007, "PAID")
+				txn["idempotencyKey"] = key
+				f.event(80, "complete", "T7", true, txn, nil)
+			}()
+		}
+		hj, ok := w.(http.Hijacker)
+		require.True(f.t, ok)
+		c, _, err := hj.Hijack()
+		require.NoError(f.t, err)
+		_ = c.Close()
 	case 1004:
 		writeJSON(w, 409, apiError("L0004", 5, "Retry", "", "a request sequence is still running"))
 	case 1005: // a failed pay whose reverse was not achieved: two ErrorEvents
@@ -253,8 +267,8 @@ func (f *fakeDaemon) check(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 1, retried, "exactly one request (the lost answer) is retried, with its key: %v", f.keys)
-	assert.Equal(t, len(f.keys)+1, len(f.posts), "every other call has its own key")
+	assert.Equal(t, 2, retried, "exactly the two requests whose answers were lost are retried, with their keys: %v", f.keys)
+	assert.Len(t, f.keys, 10, "every call has its own key")
 	require.GreaterOrEqual(t, len(f.lastIDs), 2, "the client reconnected to the moved daemon")
 	assert.Equal(t, "", f.lastIDs[0], "the first stream asks for live events only")
 	assert.Equal(t, "24", f.lastIDs[1], "the reconnect carries Last-Event-ID of the last event seen")

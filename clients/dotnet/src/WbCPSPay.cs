@@ -49,6 +49,7 @@ namespace WbPay
         private readonly object evGate = new object();
         private long lastEventId;          // highest SSE id seen (dedup and Last-Event-ID)
         private readonly HashSet<string> ours = new HashSet<string>(StringComparer.Ordinal);
+        private readonly HashSet<string> ourKeys = new HashSet<string>(StringComparer.Ordinal); // Idempotency-Keys sent
         private readonly List<StreamEvent> held = new List<StreamEvent>();
         private int requestsInFlight;
         private readonly List<StreamEvent> queue = new List<StreamEvent>();
@@ -250,15 +251,16 @@ namespace WbPay
         /// whose events this instance raises.</summary>
         private void Submit(string path, Dictionary<string, object> body, bool starts)
         {
+            string key = Guid.NewGuid().ToString("N");
             lock (evGate)
             {
                 if (closed) throw Errors.Closed("this WbCPSPay instance was closed");
                 requestsInFlight++;
+                if (starts) ourKeys.Add(key);
             }
             string txnId = null;
             try
             {
-                string key = Guid.NewGuid().ToString("N");
                 string answer = SendWithRetry(path, Json.Write(body), key).GetAwaiter().GetResult();
                 if (starts)
                 {
@@ -330,6 +332,10 @@ namespace WbPay
                 {
                     if (stop.IsCancellationRequested) throw Errors.Closed("this WbCPSPay instance was closed");
                     last = e;
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw Errors.Closed("this WbCPSPay instance was closed");
                 }
                 if (DateTime.UtcNow >= deadline)
                 {
@@ -477,7 +483,13 @@ namespace WbPay
                 if (id <= lastEventId) return;
                 lastEventId = id;
                 if (data == null || (kind != "complete" && kind != "error")) return;
-                var ev = new StreamEvent { Id = id, Kind = kind, Data = data, TransactionId = Json.Str(data, "transactionId") ?? Json.Str(Json.Obj(data, "transaction"), "id") ?? "" };
+                var txn = Json.Obj(data, "transaction");
+                var ev = new StreamEvent { Id = id, Kind = kind, Data = data, TransactionId = Json.Str(data, "transactionId") ?? Json.Str(txn, "id") ?? "" };
+                // Ours: a transaction whose id a request method got back, or
+                // whose Idempotency-Key it sent (a request whose answer never
+                // came, started all the same).
+                string key = Json.Str(txn, "idempotencyKey");
+                if (key != null && ourKeys.Contains(key)) ours.Add(ev.TransactionId);
                 if (ours.Contains(ev.TransactionId)) Enqueue(ev);
                 else if (requestsInFlight > 0) held.Add(ev);
             }

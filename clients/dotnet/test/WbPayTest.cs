@@ -521,7 +521,7 @@ internal static class Program
     /// <summary>Against the scripted daemon of clients/protocol_test.go.</summary>
     private static int Protocol()
     {
-        pay = new WbCPSPay();
+        pay = new WbCPSPay(new WbCPSPayOptions { RequestTimeout = TimeSpan.FromSeconds(2) });
         ev = new Events();
         ev.Attach(pay);
         Func<decimal, WbCPSPayRequest> req = a => new WbCPSPayRequest { PayType = WbCPSPayType.LinePay, Amount = a, UserCode = "3612345678901234" };
@@ -573,6 +573,12 @@ internal static class Program
             Check(r.OrderId == "O1".PadRight(32, '0') && r.RefundAmount == 1 && r.TransStatus == 9 && r.TransTime == "20261201101500", "fields: " + e);
         });
         Run("PayConfirm: 409 L0008 is thrown", () => Throws("L0008", () => pay.PayConfirm(true)));
+        Run("every answer lost: L0005 after RequestTimeout, then the outcome arrives by its Idempotency-Key", () =>
+        {
+            Throws("L0005", () => pay.Pay(req(1007)));
+            var r = Paid(ev.Next(10), 1);
+            Check(r.OrderId == "O7".PadRight(32, '0'), "order O7, got " + r.OrderId);
+        });
         Run("503 L0005 is thrown at once (nothing was sent)", () => Throws("L0005", () => pay.Pay(req(1))));
         pay.Close();
         Run("handlers never overlap", () => Check(ev.Overlaps == 0, ev.Overlaps + " overlapping handler calls"));

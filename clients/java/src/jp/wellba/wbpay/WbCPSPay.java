@@ -61,6 +61,7 @@ public class WbCPSPay implements AutoCloseable {
     private final Object gate = new Object(); // guards the fields below
     private long lastEventId;
     private final Set<String> ours = new HashSet<>();
+    private final Set<String> ourKeys = new HashSet<>(); // Idempotency-Keys sent
     private final List<StreamEvent> held = new ArrayList<>();
     private final List<StreamEvent> queue = new ArrayList<>();
     private int requestsInFlight;
@@ -234,13 +235,15 @@ public class WbCPSPay implements AutoCloseable {
     }
 
     private void submit(String path, Map<String, Object> body, boolean starts) {
+        String key = UUID.randomUUID().toString().replace("-", "");
         synchronized (gate) {
             if (closed) throw WbPayException.lib("L0005", "this WbCPSPay instance was closed", null);
             requestsInFlight++;
+            if (starts) ourKeys.add(key);
         }
         String txnId = null;
         try {
-            String answer = sendWithRetry(path, Json.write(body), UUID.randomUUID().toString().replace("-", ""));
+            String answer = sendWithRetry(path, Json.write(body), key);
             if (starts) {
                 try {
                     txnId = Json.str(Json.parse(answer), "id");
@@ -481,9 +484,14 @@ public class WbCPSPay implements AutoCloseable {
             ev.id = id;
             ev.kind = kind;
             ev.data = data;
+            Map<String, Object> txn = Json.obj(data, "transaction");
             String t = Json.str(data, "transactionId");
-            if (t == null) t = Json.str(Json.obj(data, "transaction"), "id");
+            if (t == null) t = Json.str(txn, "id");
             ev.transactionId = t == null ? "" : t;
+            // Ours: a transaction whose id a request got back, or whose
+            // Idempotency-Key it sent (a request whose answer never came).
+            String key = Json.str(txn, "idempotencyKey");
+            if (key != null && ourKeys.contains(key)) ours.add(ev.transactionId);
             if (ours.contains(ev.transactionId)) enqueue(ev);
             else if (requestsInFlight > 0) held.add(ev);
         }

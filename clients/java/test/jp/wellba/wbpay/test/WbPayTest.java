@@ -199,6 +199,10 @@ public final class WbPayTest {
             check(r.orderId.equals(order("O1")) && r.refundAmount == 1 && r.transStatus == 9 && r.transTime.equals("20261201101500"), "fields: " + r);
         });
         run("PayConfirm: 409 L0008 is thrown", () -> throwsCode("L0008", () -> pay.payConfirm(true)));
+        run("every answer lost: L0005 after requestTimeout, then the outcome arrives by its Idempotency-Key", () -> {
+            throwsCode("L0005", () -> pay.pay(lineReq(1007)));
+            check(paid(next(10), 1).orderId.equals(order("O7")), "order O7");
+        });
         run("503 L0005 is thrown at once", () -> throwsCode("L0005", () -> pay.pay(lineReq(1))));
         pay.close();
         run("listeners never overlap", () -> check(overlaps == 0, overlaps + " overlaps"));
@@ -208,7 +212,9 @@ public final class WbPayTest {
 
     public static void main(String[] args) throws Exception {
         System.out.println("WbPayTest (Java), home " + System.getenv("WBPAY_HOME"));
-        pay = new WbCPSPay();
+        jp.wellba.wbpay.WbCPSPayOptions opts = new jp.wellba.wbpay.WbCPSPayOptions();
+        if (args.length > 0 && args[0].equals("protocol")) opts.requestTimeout = java.time.Duration.ofSeconds(2);
+        pay = new WbCPSPay(opts);
         pay.addCompleteListener((t, r) -> add(new Object[] {"complete", t, r}));
         pay.addErrorListener((t, e) -> add(new Object[] {"error", t, e}));
         if (args.length > 0 && args[0].equals("protocol")) {
