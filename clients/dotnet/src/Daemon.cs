@@ -97,7 +97,15 @@ namespace WbPay
                     // its owner thread can release. The kernel drops it with
                     // the last handle, so a crashed POS does not keep it.
                     bool created;
-                    l.mutex = new Semaphore(1, 1, MutexName, out created);
+                    try
+                    {
+                        l.mutex = new Semaphore(1, 1, MutexName, out created);
+                    }
+                    catch (UnauthorizedAccessException)
+                    {
+                        // It exists and belongs to another user's session.
+                        throw Errors.InUse("another WbCPSPay instance is open on this host (semaphore " + MutexName + ", another user)");
+                    }
                     if (!l.mutex.WaitOne(0))
                     {
                         l.mutex.Dispose();
