@@ -121,6 +121,7 @@ type Engine struct {
 	// unreachableSince: when recovery found the gateway unreachable, while
 	// it waits for it (zero otherwise).
 	unreachableSince time.Time
+	resuming         bool // a background resumer waits for the gateway for parked transactions
 
 	events *dispatcher
 	stream eventStream // the volatile part of the durable event stream

@@ -78,7 +78,17 @@ func TestJournalFailsAfterSend(t *testing.T) {
 	res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
 	restore()
 	require.NoError(t, err)
-	assert.Equal(t, "error:L0007/VendorCall", describe(h.waitEvents(1)))
+	// The pay left the host and was paid: L0009 (not L0007, "NOT sent"),
+	// with the gateway's answer, so a POS that decides on the code does not
+	// charge again (issue 9.2).
+	evs := h.waitEvents(1)
+	assert.Equal(t, "error:L0009/VendorCall", describe(evs))
+	f := evs[0].Failure
+	require.NotNil(t, f.Answer, "L0009 carries what the gateway answered")
+	assert.Equal(t, paytree.StatusPaid, f.Answer.TransStatus)
+	assert.NotEmpty(t, f.Answer.OrderID)
+	assert.EqualValues(t, 1000, f.Answer.Amount)
+	assert.Contains(t, f.Err.Message, "transStatus PAID")
 	assert.Equal(t, fsm.StateSending, h.txn(res.TransactionID).State, "the journal still says sending")
 	require.NoError(t, h.eng.Close())
 

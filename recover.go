@@ -94,7 +94,6 @@ func (e *Engine) setRecovering(what string, unreachableSince time.Time) {
 // journals anything more, and resumes what is still unfinished, until
 // nothing is left, the engine closes, or the recovery patience has run out.
 func (e *Engine) recoverAll(txns []*journal.Txn) {
-	delay := recoveryRetryMin
 	var since time.Time // when the gateway was first found unreachable
 	for {
 		waiting := 0
@@ -114,31 +113,90 @@ func (e *Engine) recoverAll(txns []*journal.Txn) {
 		if since.IsZero() {
 			since = e.clock.Now()
 		}
-		e.setRecovering(busyWaiting, since)
-		for reachable := false; !reachable; {
-			if p := e.patience; p > 0 && e.clock.Since(since) >= p {
-				e.log.At(logging.Error).Error("recovery stopped: the gateway stayed unreachable; the transactions are kept unfinished for the next start",
-					zap.Int("waiting", waiting), zap.Duration("waited", e.clock.Since(since)))
-				return
-			}
-			e.log.At(logging.Error).Error("gateway unreachable: recovery waits and retries (nothing is escalated for it)",
-				zap.Int("waiting", waiting), zap.Duration("retry-in", delay))
-			select {
-			case <-e.clock.After(delay):
-			case <-e.ctx.Done():
-				return
-			}
-			delay = min(2*delay, recoveryRetryMax)
-			reachable = e.gw.Reachable(e.ctx) == nil
+		if !e.waitForGateway(since, waiting) {
+			return
 		}
 		e.setRecovering(busyRecovery, time.Time{})
-		delay = recoveryRetryMin
 		var err error
 		if txns, err = recovery.Find(e.journal); err != nil {
 			e.log.At(logging.Error).Error("recovery stopped", zap.Error(err))
 			return
 		}
 	}
+}
+
+// waitForGateway waits (2 s, doubling up to a minute, on the engine's
+// clock) until the gateway accepts a connection; false when the engine
+// closes first or the recovery patience, counted from since, runs out.
+// Meanwhile requests get L0004 naming the wait.
+func (e *Engine) waitForGateway(since time.Time, waiting int) bool {
+	e.setRecovering(busyWaiting, since)
+	for delay := recoveryRetryMin; ; delay = min(2*delay, recoveryRetryMax) {
+		if p := e.patience; p > 0 && e.clock.Since(since) >= p {
+			e.log.At(logging.Error).Error("recovery stopped: the gateway stayed unreachable; the transactions are kept unfinished for the next start",
+				zap.Int("waiting", waiting), zap.Duration("waited", e.clock.Since(since)))
+			return false
+		}
+		e.log.At(logging.Error).Error("gateway unreachable: recovery waits and retries (nothing is escalated for it)",
+			zap.Int("waiting", waiting), zap.Duration("retry-in", delay))
+		select {
+		case <-e.clock.After(delay):
+		case <-e.ctx.Done():
+			return false
+		}
+		if e.gw.Reachable(e.ctx) == nil {
+			return true
+		}
+	}
+}
+
+// handOff takes over a live run r that parked for an unreachable gateway:
+// the engine stays busy (L0004 names the wait) and a background resumer
+// waits for the gateway, then resumes every unfinished transaction with the
+// recovery driver. r's own release then leaves busy alone.
+func (e *Engine) handOff(r *run) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	if e.owner == r {
+		e.owner, e.busy = nil, busyWaiting
+	}
+	if e.unreachableSince.IsZero() {
+		e.unreachableSince = e.clock.Now()
+	}
+	if e.resuming {
+		return
+	}
+	e.resuming = true
+	e.wg.Add(1)
+	go e.resumeParked(e.unreachableSince)
+}
+
+// resumeParked is the background resumer that handOff starts.
+func (e *Engine) resumeParked(since time.Time) {
+	defer e.wg.Done()
+	defer func() {
+		e.mu.Lock()
+		e.resuming = false
+		if e.owner == nil {
+			e.busy = ""
+		}
+		e.unreachableSince = time.Time{}
+		e.mu.Unlock()
+	}()
+	if !e.waitForGateway(since, 1) {
+		return
+	}
+	e.setRecovering(busyRecovery, time.Time{})
+	txns, err := recovery.Find(e.journal)
+	if err != nil {
+		e.log.At(logging.Error).Error("resuming parked transactions stopped", zap.Error(err))
+		return
+	}
+	e.log.At(logging.Basic).Info("gateway reachable again: resuming parked transactions", zap.Int("count", len(txns)))
+	e.recoverAll(txns)
 }
 
 // GatewayUnreachableSince reports whether start-up recovery is waiting for

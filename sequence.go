@@ -2,6 +2,7 @@ package wbpay
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -26,15 +27,17 @@ type run struct {
 	secret    paytree.Fields // never journaled (the userCode)
 	recovered bool
 
-	cause   *Error    // why the outcome became unknown (reported if undone)
-	parked  *Error    // recovery: the gateway was unreachable, the transaction waits for the next pass
-	events  []Event   // every event emitted, for the Result
-	confirm chan bool // PayConfirm while waiting
+	cause   *Error           // why the outcome became unknown (reported if undone)
+	last    transport.Result // the last exchange's result (reported with L0009)
+	sent    bool             // a request of this transaction may have left the host
+	parked  *Error           // recovery: the gateway was unreachable, the transaction waits for the next pass
+	events  []Event          // every event emitted, for the Result
+	confirm chan bool        // PayConfirm while waiting
 	done    chan struct{}
 }
 
 func newRunFor(e *Engine, t *journal.Txn, m *fsm.Machine, secret paytree.Fields, recovered bool) *run {
-	return &run{e: e, ctx: e.ctx, txn: t, m: m, secret: secret, recovered: recovered,
+	return &run{e: e, ctx: e.ctx, txn: t, m: m, secret: secret, recovered: recovered, sent: recovered,
 		confirm: make(chan bool, 1), done: make(chan struct{})}
 }
 
@@ -130,7 +133,9 @@ func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn), 
 func (r *run) send(kind paytree.Operation, path string, f paytree.Fields) transport.Result {
 	name := crashpoint.Name(r.txn.Op.String(), kind.String())
 	_ = crashpoint.Hit(name + "/send-before")
+	r.sent = true
 	res := r.e.gw.Send(r.ctx, path, f)
+	r.last = res
 	_ = crashpoint.Hit(name + "/received")
 	if lg := r.e.log.At(logging.Sequence); r.e.log.Enabled(logging.Sequence) {
 		lg.Info("exchange", zap.String("txn-id", r.txn.ID), zap.String("request", kind.String()),
@@ -154,10 +159,27 @@ func (r *run) wait(d time.Duration) bool {
 	}
 }
 
-// fail reports a journal failure in the middle of a sequence: the
-// transaction stays where the journal last has it, for recovery.
+// journalFailed reports a journal failure in the middle of a sequence:
+// the transaction stays where the journal last has it, for recovery. After
+// a request of the transaction was sent it is L0009, not L0007 ("NOT
+// sent"), and it says what the gateway last answered (Failure.Answer: a
+// PAID pay is paid).
 func (r *run) journalFailed(err error) {
-	f := &Failure{Request: r.txn.Op, TransactionID: r.txn.ID, Err: asError(err, paytree.L0007), Recovered: r.recovered}
+	cause := asError(err, paytree.L0007)
+	f := &Failure{Request: r.txn.Op, TransactionID: r.txn.ID, Err: cause, Recovered: r.recovered}
+	if r.sent {
+		answer := "no answer was received"
+		if r.last.Outcome == transport.Answered {
+			ev, _ := r.build(r.txn, completed(false))
+			f.Answer = ev.Complete
+			answer = fmt.Sprintf("the gateway answered resultCode %s, transStatus %s, order %q, %d yen",
+				r.last.Fields[paytree.FResultCode], paytree.TransStatus(r.txn.TransStatus), r.txn.OrderID, r.txn.Amount)
+		} else if r.last.Code != "" {
+			answer = "the last request got no answer (" + r.last.Code + ")"
+		}
+		f.Err = newError(paytree.L0009, fmt.Sprintf("%s %s: %s; %s; it stays %s in the journal and recovery finishes it once the journal can be written (journal: %s)",
+			r.txn.Op, r.txn.ID, "a request was sent", answer, r.txn.State, cause.Message), err)
+	}
 	last, _ := r.e.journal.LastSeq() // 0 if even that fails: the id then sorts first
 	r.e.stream.add(StreamEvent{ID: StreamID(last, 7), Kind: StreamError, Failure: f, Final: true, Volatile: true})
 	r.emit(Event{Failure: f}, true)
@@ -677,20 +699,66 @@ func (r *run) reverseCharge() {
 	}
 }
 
-// unreachable reports whether recovery should stop this transaction where
-// the journal has it because the gateway could not be reached (N0001: no
-// byte of res's request left the host, so nothing was learned and nothing
-// moved). Recovery then tries again when the gateway answers, instead of
-// counting the attempt towards an escalation. A live sequence, with the
-// cashier waiting, follows contract section 7 to its end instead.
+// unreachable reports whether the sequence stops where the journal has the
+// transaction because the gateway could not be reached (N0001: no byte of
+// res's request left the host, so nothing was learned and nothing moved).
+// The attempt never counts towards an escalation (contract 7, "an
+// unreachable gateway is no answer"): recovery tries again when the
+// gateway answers; a live sequence is parked (see park) and the engine
+// carries its decision out when the gateway is back.
 func (r *run) unreachable(res transport.Result) bool {
-	if !r.recovered || res.Outcome != transport.NotSent || res.Code != paytree.N0001 {
+	if res.Outcome != transport.NotSent || res.Code != paytree.N0001 {
 		return false
 	}
-	if r.ctx.Err() == nil { // not merely the engine closing
-		r.parked = networkError(res)
+	if r.ctx.Err() != nil { // the engine is closing: the journal has the decision
+		return true
+	}
+	r.parked = networkError(res)
+	if !r.recovered {
+		r.park()
 	}
 	return true
+}
+
+// park ends the live part of a sequence whose confirm, reverse or resend
+// could not reach the gateway: it journals the wait (the decision already
+// journaled stays: confirm, reverse, resend) with ErrorEvent N0007, and
+// hands the transaction to the engine, which resumes it as recovery does
+// once the gateway accepts connections. Its outcome is a later event.
+func (r *run) park() {
+	next := "it is confirmed and, if still unknown, undone (reversed)"
+	action := paytree.Retry
+	switch r.txn.State {
+	case fsm.StateReversing:
+		next = "its reverse is sent again"
+	case fsm.StateResending, fsm.StateConfirming:
+		if r.txn.Op == paytree.OpRefund || r.txn.Op == paytree.OpReverse {
+			next, action = "it is confirmed and resent with the same request id: wait for its outcome, do not repeat it", paytree.VendorCall
+		}
+	}
+	err := newError(paytree.N0007, fmt.Sprintf("%s %s stays %s; when the gateway is back %s", r.txn.Op, r.txn.ID, r.txn.State, next), r.parked)
+	err.Action = action
+	if e := r.step(fsm.EvPark, journal.Entry{RequestID: r.txn.Step.RequestID, Kind: r.txn.Step.Kind, HTTP: "not-sent", Error: errInfo(r.parked),
+		Note: "gateway unreachable: waits for it"}, nil, failed(err, false)); e != nil {
+		r.journalFailed(e)
+		return
+	}
+	r.e.handOff(r)
+}
+
+// notProcessed reports whether res is an answer saying that this very
+// request was not processed (E9002 busy, E1002 signature refused). On a
+// confirm or a resend it says nothing about the first send, whose outcome
+// stays unknown (contract 7: "a not processed answer settles only itself").
+func notProcessed(res transport.Result) bool {
+	if res.Outcome != transport.Answered {
+		return false
+	}
+	switch res.Fields[paytree.FResultCode] {
+	case paytree.E9002, paytree.E1002:
+		return true
+	}
+	return false
 }
 
 // reverseVerdict classifies an answer to a reverse (or to a confirm of it).
@@ -919,15 +987,14 @@ func (r *run) settleUnknown() {
 		}
 		v, err := r.judge(res)
 		entry := outcomeEntry(r.txn.Op, r.txn.ID, res, err)
-		switch v {
-		case vDone:
+		switch {
+		case v == vDone:
 			r.settleDone(entry)
 			return
-		case vFailed, vNotSent:
-			if v == vNotSent {
-				// Not sent this time, but an earlier copy may have arrived.
-				break
-			}
+		case v == vNotSent, notProcessed(res):
+			// Not sent, or not processed, this time: an earlier copy may
+			// have been processed, so the outcome stays unknown.
+		case v == vFailed:
 			r.endFailed(entry, err)
 			return
 		}

@@ -91,6 +91,10 @@ type Failure struct {
 	TransactionID string
 	Err           *Error
 	Recovered     bool
+	// Answer is set with L0009 when the gateway had answered the request
+	// whose outcome could not be journaled: what it said (a PAID pay is
+	// paid, whatever the journal could not record).
+	Answer *Completion
 }
 
 // Event is one CompleteEvent or ErrorEvent, as collected in a Result.

@@ -82,6 +82,8 @@ func TestTableHasNoDuplicateEdges(t *testing.T) {
 	}
 }
 
+// The driver never leaves a terminal state; the one way out is a person's
+// record of what CPS said about an escalated transaction (resolve).
 func TestTerminalStatesHaveNoOutgoingTransitions(t *testing.T) {
 	for _, op := range machineOps {
 		t.Run(op.String(), func(t *testing.T) {
@@ -89,9 +91,13 @@ func TestTerminalStatesHaveNoOutgoingTransitions(t *testing.T) {
 			for _, s := range States(op) {
 				out := 0
 				for _, e := range AllEvents() {
-					if _, ok := lookup(op, s, e); ok {
+					if _, ok := lookup(op, s, e); ok && e != EvResolve {
 						out++
 					}
+				}
+				if dst, ok := lookup(op, s, EvResolve); ok {
+					assert.Equal(t, StateEscalated, s, "only an escalated transaction is resolved")
+					assert.Equal(t, StateResolved, dst)
 				}
 				if s.Terminal() {
 					assert.Zero(t, out, "terminal %s has outgoing transitions", s)
@@ -256,11 +262,11 @@ func TestSequences(t *testing.T) {
 
 func TestStatesAndTerminal(t *testing.T) {
 	assert.Equal(t, []State{StateNew, StateSending, StateUnknown, StateConfirming, StateWaiting,
-		StateReversing, StatePaid, StateReversed, StateFailed, StateEscalated}, States(paytree.OpPay))
-	assert.Equal(t, []State{StatePaid, StateReversed, StateFailed, StateEscalated}, Terminal(paytree.OpPay))
-	assert.Equal(t, []State{StateDeposited, StateReversed, StateFailed, StateEscalated}, Terminal(paytree.OpDeposit))
-	assert.Equal(t, []State{StateRefunded, StateFailed, StateEscalated}, Terminal(paytree.OpRefund))
-	assert.Equal(t, []State{StateReversed, StateFailed, StateEscalated}, Terminal(paytree.OpReverse))
+		StateReversing, StatePaid, StateReversed, StateFailed, StateEscalated, StateResolved}, States(paytree.OpPay))
+	assert.Equal(t, []State{StatePaid, StateReversed, StateFailed, StateEscalated, StateResolved}, Terminal(paytree.OpPay))
+	assert.Equal(t, []State{StateDeposited, StateReversed, StateFailed, StateEscalated, StateResolved}, Terminal(paytree.OpDeposit))
+	assert.Equal(t, []State{StateRefunded, StateFailed, StateEscalated, StateResolved}, Terminal(paytree.OpRefund))
+	assert.Equal(t, []State{StateReversed, StateFailed, StateEscalated, StateResolved}, Terminal(paytree.OpReverse))
 	assert.Nil(t, States(paytree.OpConfirm))
 	assert.Nil(t, Terminal(paytree.OpConfirm))
 	for _, s := range AllStates() {

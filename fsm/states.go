@@ -20,6 +20,7 @@ const (
 	StateReversed   State = "reversed"   // terminal: nothing held (pay undone, or reverse done)
 	StateFailed     State = "failed"     // terminal: refused, nothing moved
 	StateEscalated  State = "escalated"  // terminal: a person must act (CPSCall)
+	StateResolved   State = "resolved"   // terminal: after escalation, a person recorded what CPS said (the outcome is in the snapshot)
 )
 
 // String returns the state's name.
@@ -28,7 +29,7 @@ func (s State) String() string { return string(s) }
 // Terminal reports whether no further transition is ever taken from s.
 func (s State) Terminal() bool {
 	switch s {
-	case StatePaid, StateDeposited, StateRefunded, StateReversed, StateFailed, StateEscalated:
+	case StatePaid, StateDeposited, StateRefunded, StateReversed, StateFailed, StateEscalated, StateResolved:
 		return true
 	}
 	return false
@@ -37,7 +38,7 @@ func (s State) Terminal() bool {
 // AllStates lists every state, in diagram order.
 func AllStates() []State {
 	return []State{StateNew, StateSending, StateUnknown, StateConfirming, StateWaiting, StateResending,
-		StateReversing, StatePaid, StateDeposited, StateRefunded, StateReversed, StateFailed, StateEscalated}
+		StateReversing, StatePaid, StateDeposited, StateRefunded, StateReversed, StateFailed, StateEscalated, StateResolved}
 }
 
 // Event is what moves a machine from one state to the next.
@@ -57,6 +58,8 @@ const (
 	EvReverse   Event = "reverse"   // a reverse of the pay/deposit is about to be sent
 	EvReversed  Event = "reversed"  // the reverse succeeded: nothing is held
 	EvEscalate  Event = "escalate"  // the outcome could not be settled: a person must act
+	EvPark      Event = "park"      // the gateway could not be reached: the step waits for it, its decision unchanged
+	EvResolve   Event = "resolve"   // a person recorded the outcome CPS gave for an escalated transaction
 )
 
 // String returns the event's name.
@@ -65,7 +68,7 @@ func (e Event) String() string { return string(e) }
 // AllEvents lists every event, in declaration order.
 func AllEvents() []Event {
 	return []Event{EvSend, EvPaid, EvDeposited, EvDone, EvWait, EvFail, EvLost, EvConfirm, EvResend,
-		EvReverse, EvReversed, EvEscalate}
+		EvReverse, EvReversed, EvEscalate, EvPark, EvResolve}
 }
 
 // Transition is one row of a machine's table: Event moves any of Src to Dst.
@@ -103,6 +106,9 @@ var payTable = []Transition{
 	{EvReverse, []State{StateUnknown, StateWaiting, StateConfirming, StateReversing}, StateReversing},
 	{EvReversed, []State{StateReversing}, StateReversed},
 	{EvEscalate, []State{StateReversing}, StateEscalated},
+	{EvPark, []State{StateConfirming}, StateConfirming},
+	{EvPark, []State{StateReversing}, StateReversing},
+	{EvResolve, []State{StateEscalated}, StateResolved},
 }
 
 // depositTable: as pay, without the customer's approval.
@@ -115,6 +121,9 @@ var depositTable = []Transition{
 	{EvReverse, []State{StateUnknown, StateConfirming, StateReversing}, StateReversing},
 	{EvReversed, []State{StateReversing}, StateReversed},
 	{EvEscalate, []State{StateReversing}, StateEscalated},
+	{EvPark, []State{StateConfirming}, StateConfirming},
+	{EvPark, []State{StateReversing}, StateReversing},
+	{EvResolve, []State{StateEscalated}, StateResolved},
 }
 
 // settleTable: refund and reverse (contract section 7): never undone, only
@@ -128,5 +137,8 @@ func settleTable(done State) []Transition {
 		{EvConfirm, []State{StateUnknown, StateConfirming}, StateConfirming},
 		{EvResend, []State{StateConfirming, StateUnknown}, StateResending},
 		{EvEscalate, []State{StateUnknown, StateConfirming, StateResending}, StateEscalated},
+		{EvPark, []State{StateConfirming}, StateConfirming},
+		{EvPark, []State{StateResending}, StateResending},
+		{EvResolve, []State{StateEscalated}, StateResolved},
 	}
 }
