@@ -3,6 +3,8 @@
 // example of the library spec's API as a POS uses it. Modes:
 //   mono WbPayTest.exe main      the daemon's home has PayConfirmPollingMode=no
 //   mono WbPayTest.exe polling   the home has PayConfirmPollingMode=yes
+//   mono WbPayTest.exe unachieved-reverse   the gateway never processes a reverse
+//   mono WbPayTest.exe protocol  against the scripted daemon of protocol_test.go
 //   mono WbPayTest.exe try-open  exits 0 when opening an instance throws L0006
 // WBPAY_HOME names the home. To crash the daemon it prints the line
 // "@@KILL_DAEMON"; the harness SIGKILLs and restarts it, then writes
@@ -265,11 +267,13 @@ internal static class Program
         }
         Console.WriteLine("WbPayTest " + mode + ", home " + Home);
         if (mode == "protocol") return Protocol();
-        Constructor();
+        if (mode == "main") Constructor();
         pay = new WbCPSPay();
         ev = new Events();
         ev.Attach(pay);
-        if (mode == "polling") Polling(); else MainTests();
+        if (mode == "polling") Polling();
+        else if (mode == "unachieved-reverse") UnachievedReverse();
+        else MainTests();
         pay.Close();
         Run("Close then Pay throws L0005", () => Throws("L0005", () => pay.Pay(PayReq(0, 100))));
         Run("Close lets another instance open", () => { var p = new WbCPSPay(); p.Close(); });
@@ -584,6 +588,20 @@ internal static class Program
         Run("handlers never overlap", () => Check(ev.Overlaps == 0, ev.Overlaps + " overlapping handler calls"));
         Console.WriteLine(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>The daemon's gateway never processes a reverse.</summary>
+    private static void UnachievedReverse()
+    {
+        Run("pay class 2 whose reverse is not achieved: two ErrorEvents, the second P0001 CPSCall", () =>
+        {
+            pay.Pay(PayReq(2, 6000));
+            var a = ev.Next(90);
+            Check(!a.Complete && a.Error.Type == 2, "first an ErrorEvent of Type 2 (the network error), got " + a);
+            var b = Failed(ev.Next(90), "P0001");
+            Check(b.Type == 6 && b.RequestAction == WbCPSAction.CPSCall, "P0001 Type 6 CPSCall, got " + b.Type + " " + b.RequestAction);
+        });
+        Run("the escalated pay blocks nothing: the next pay is paid", () => PaidOrder(100));
     }
 
     private static void Polling()
