@@ -2,7 +2,6 @@ package wbpay_test
 
 import (
 	"context"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/internal/crashpoint"
 	"github.com/wbpay/wbpay/internal/testgw"
+	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 	"github.com/wbpay/wbpay/sim"
 )
@@ -208,7 +208,74 @@ func TestLiveOutageIsNotEscalation(t *testing.T) {
 				_, err := h.eng.PaySync(ctx, &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1, UserCode: classCode(0)})
 				return err == nil
 			}, 20*time.Second, 10*time.Millisecond)
-			_ = strings.TrimSpace
 		})
 	}
+}
+
+// TestOneIntentOneRequest (issue 9.4, 9.5): while a refund of an order is
+// escalated (the gateway had processed it, every answer lost), no new
+// refund or reverse of the order is sent (L0012); a person records what CPS
+// said with Resolve, which sends nothing and lifts the refusal.
+func TestOneIntentOneRequest(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	ctx := context.Background()
+	paid, err := h.eng.PaySync(ctx, &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+	require.NoError(t, err)
+
+	h.sim.SetFaults([]sim.Fault{{Kind: sim.FaultLost, Probability: 1}})
+	ref, err := h.eng.RefundSync(ctx, &wbpay.RefundRequest{OrderID: paid.OrderID, RefundAmount: 500})
+	require.NoError(t, err)
+	require.Equal(t, fsm.StateEscalated, ref.State)
+	h.sim.SetFaults(nil)
+	require.EqualValues(t, 500, ledgerOrder(t, h.sim, paid.OrderID).RefundedTotal, "the gateway did refund")
+	requests := len(h.sim.Ledger().Requests)
+
+	_, err = h.eng.RefundSync(ctx, &wbpay.RefundRequest{OrderID: paid.OrderID, RefundAmount: 500})
+	we := requireCode(t, err, paytree.L0012)
+	assert.Contains(t, we.Message, ref.TransactionID, "names the escalated refund")
+	assert.Equal(t, paytree.CPSCall, we.Action)
+	_, err = h.eng.Submit(&wbpay.ReverseRequest{OrderID: paid.OrderID})
+	requireCode(t, err, paytree.L0012)
+	assert.Len(t, h.sim.Ledger().Requests, requests, "nothing was sent")
+
+	// Resolve: only an escalated transaction, only a fitting outcome.
+	_, err = h.eng.Resolve(paid.TransactionID, fsm.StatePaid, "tanaka", "x")
+	requireCode(t, err, paytree.L0003)
+	_, err = h.eng.Resolve(ref.TransactionID, fsm.StatePaid, "tanaka", "x")
+	requireCode(t, err, paytree.L0003)
+	_, err = h.eng.Resolve(ref.TransactionID, fsm.StateRefunded, "", "x")
+	requireCode(t, err, paytree.L0003)
+	res, err := h.eng.Resolve(ref.TransactionID, fsm.StateRefunded, "tanaka", "CPS ticket 4711: the refund went through")
+	require.NoError(t, err)
+	assert.Equal(t, fsm.StateResolved, res.State)
+	assert.Len(t, h.sim.Ledger().Requests, requests, "resolve sends nothing")
+	tx := h.txn(ref.TransactionID)
+	assert.Equal(t, fsm.StateRefunded, journal.Outcome(tx))
+	assert.Equal(t, "tanaka", tx.Request[journal.KeyResolvedBy])
+	entries, err := h.eng.Journal().Entries(ref.TransactionID)
+	require.NoError(t, err)
+	last := entries[len(entries)-1]
+	assert.Equal(t, fsm.EvResolve, last.Event)
+	assert.Contains(t, last.Note, "tanaka")
+	assert.Contains(t, last.Note, "CPS ticket 4711")
+	_, err = h.eng.Journal().Verify()
+	require.NoError(t, err, "the resolution is hash-chained like every entry")
+	st := journal.StandingOf(h.txn(paid.TransactionID), mustOrder(t, h, paid.OrderID))
+	assert.EqualValues(t, 500, st.Refunded, "the resolved refund counts")
+	assert.True(t, st.Held)
+
+	// The refusal is lifted: the rest can be refunded.
+	rest, err := h.eng.RefundSync(ctx, &wbpay.RefundRequest{OrderID: paid.OrderID, RefundAmount: 500})
+	require.NoError(t, err)
+	assert.Equal(t, fsm.StateRefunded, rest.State)
+	assert.EqualValues(t, 1000, ledgerOrder(t, h.sim, paid.OrderID).RefundedTotal)
+	st = journal.StandingOf(h.txn(paid.TransactionID), mustOrder(t, h, paid.OrderID))
+	assert.False(t, st.Held, "wholly refunded")
+}
+
+func mustOrder(t *testing.T, h *harness, orderID string) []*journal.Txn {
+	t.Helper()
+	ts, err := h.eng.Journal().ByOrderID(orderID)
+	require.NoError(t, err)
+	return ts
 }

@@ -171,11 +171,13 @@ func (e *Engine) handOff(r *run) {
 	}
 	e.resuming = true
 	e.wg.Add(1)
-	go e.resumeParked(e.unreachableSince)
+	go e.resumeParked(e.unreachableSince, r)
 }
 
-// resumeParked is the background resumer that handOff starts.
-func (e *Engine) resumeParked(since time.Time) {
+// resumeParked is the background resumer that handOff starts for the
+// parked run r: it starts once r has ended, so that no two sequences drive
+// one transaction.
+func (e *Engine) resumeParked(since time.Time, r *run) {
 	defer e.wg.Done()
 	defer func() {
 		e.mu.Lock()
@@ -186,6 +188,11 @@ func (e *Engine) resumeParked(since time.Time) {
 		e.unreachableSince = time.Time{}
 		e.mu.Unlock()
 	}()
+	select {
+	case <-r.done:
+	case <-e.ctx.Done():
+		return
+	}
 	if !e.waitForGateway(since, 1) {
 		return
 	}

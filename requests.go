@@ -86,22 +86,28 @@ type Ticket struct {
 // with the id of the transaction it journaled, for callers that follow it
 // by id (the daemon's 202 + Location). Errors are those of Pay.
 func (e *Engine) Submit(req Request) (Ticket, error) {
-	var build func() (*run, error)
-	switch r := req.(type) {
-	case *PayRequest:
-		build = func() (*run, error) { return e.newPay(r) }
-	case *RefundRequest:
-		build = func() (*run, error) { return e.newRefund(r) }
-	case *ReverseRequest:
-		build = func() (*run, error) { return e.newReverse(r) }
-	case *DepositRequest:
-		build = func() (*run, error) { return e.newDeposit(r) }
-	default:
+	build := e.builder(req)
+	if build == nil {
 		return Ticket{}, errorf(paytree.L0003, "request is nil or of an unknown type %T", req)
 	}
 	var t Ticket
 	_, err := e.startRun(context.Background(), false, req.operation(), build, &t)
 	return t, err
+}
+
+// builder returns what makes the run of req (nil for an unknown type).
+func (e *Engine) builder(req Request) func() (*run, error) {
+	switch r := req.(type) {
+	case *PayRequest:
+		return func() (*run, error) { return e.newPay(r) }
+	case *RefundRequest:
+		return func() (*run, error) { return e.newRefund(r) }
+	case *ReverseRequest:
+		return func() (*run, error) { return e.newReverse(r) }
+	case *DepositRequest:
+		return func() (*run, error) { return e.newDeposit(r) }
+	}
+	return nil
 }
 
 // PayConfirm answers a pay that waits for the customer's approval:
@@ -156,6 +162,10 @@ func (e *Engine) startRun(ctx context.Context, wait bool, op paytree.Operation, 
 		}
 		res, _, err := e.replay(ctx, true, r.txn, ticket)
 		return res, err
+	}
+	if err := e.orderSettled(r.txn); err != nil {
+		r.release()
+		return nil, err
 	}
 	if err := r.begin(); err != nil {
 		r.release()
@@ -223,6 +233,35 @@ func (e *Engine) replay(ctx context.Context, wait bool, t *journal.Txn, ticket *
 	}
 	res.Replayed = true
 	return res, true, nil
+}
+
+// orderSettled refuses (L0012) a refund or reverse of an order while an
+// earlier refund or reverse of it is unfinished or escalated: its outcome
+// must be known first (found by the engine, or recorded with Resolve), or a
+// second one might move the money twice (contract 7, "one intent, one
+// request").
+func (e *Engine) orderSettled(t *journal.Txn) error {
+	if t.Op != paytree.OpRefund && t.Op != paytree.OpReverse {
+		return nil
+	}
+	others, err := e.journal.ByOrderID(t.OrderID)
+	if err != nil {
+		return newError(paytree.L0007, "read the order's transactions: "+err.Error(), err)
+	}
+	for _, o := range others {
+		if o.Op != paytree.OpRefund && o.Op != paytree.OpReverse {
+			continue
+		}
+		switch {
+		case o.State == fsm.StateEscalated:
+			return errorf(paytree.L0012, "the %s %s of order %s is escalated: call CPS, then record what they said with `wbpay-engine resolve %s`; nothing was sent",
+				o.Op, o.ID, t.OrderID, o.ID)
+		case !o.State.Terminal():
+			return errorf(paytree.L0012, "the %s %s of order %s is unfinished (%s): its outcome comes first (recovery finishes it); nothing was sent",
+				o.Op, o.ID, t.OrderID, o.State)
+		}
+	}
+	return nil
 }
 
 // sameRequest reports whether the new transaction t asks what old asked:
@@ -431,4 +470,30 @@ func (e *Engine) newRun(op paytree.Operation, opFields, secret paytree.Fields, f
 		return nil, newError(paytree.L0003, err.Error(), err)
 	}
 	return newRunFor(e, t, m, secret, false), nil
+}
+
+// RecoveredLike returns the report of a transaction that start-up recovery
+// finished which asked exactly what req asks (the same operation, fields,
+// userCode and receipt number; the idempotency key aside), or nil. A caller
+// that retries a request after a crash uses it not to send it twice: the
+// one cut short by the crash was finished by recovery.
+func (e *Engine) RecoveredLike(req Request) *Recovery {
+	build := e.builder(req)
+	if build == nil {
+		return nil
+	}
+	asked, err := build()
+	if err != nil {
+		return nil
+	}
+	for _, rec := range e.Recovered() {
+		if rec.Result == nil || !rec.Result.State.Terminal() || rec.Operation != asked.txn.Op {
+			continue
+		}
+		t, err := e.journal.Get(rec.TransactionID)
+		if err == nil && sameRequest(t, asked.txn) {
+			return &rec
+		}
+	}
+	return nil
 }

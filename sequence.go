@@ -361,7 +361,11 @@ func statusVerdict(op paytree.Operation, st paytree.TransStatus) (verdict, *Erro
 			return vWaiting, nil
 		}
 	case paytree.StatusProcessing:
-		return vUnknown, errorf(paytree.N0002, "the gateway still answers PROCESSING")
+		// Not a time-out: the gateway answered, but the channel had not
+		// settled the payment. Say so (the code keeps "outcome unknown").
+		e := errorf(paytree.N0002, "")
+		e.Message = "outcome unknown: the gateway answered PROCESSING (transStatus 3): the channel had not settled it yet"
+		return vUnknown, e
 	case paytree.StatusFailed:
 		return vFailed, newError(paytree.E2006, "transStatus FAILED", nil)
 	case paytree.StatusCancelled:
@@ -738,12 +742,14 @@ func (r *run) park() {
 	}
 	err := newError(paytree.N0007, fmt.Sprintf("%s %s stays %s; when the gateway is back %s", r.txn.Op, r.txn.ID, r.txn.State, next), r.parked)
 	err.Action = action
+	// Hand over first, so that a handler of N0007 already sees the engine
+	// waiting for the gateway. Should the step fail, the resumer still
+	// finishes the transaction from where the journal has it.
+	r.e.handOff(r)
 	if e := r.step(fsm.EvPark, journal.Entry{RequestID: r.txn.Step.RequestID, Kind: r.txn.Step.Kind, HTTP: "not-sent", Error: errInfo(r.parked),
 		Note: "gateway unreachable: waits for it"}, nil, failed(err, false)); e != nil {
 		r.journalFailed(e)
-		return
 	}
-	r.e.handOff(r)
 }
 
 // notProcessed reports whether res is an answer saying that this very
@@ -820,9 +826,20 @@ func (r *run) escalateCharge(res transport.Result) {
 	perr := errorf(post, "transaction %s: reverse %s not achieved; call CPS", r.txn.ID, r.txn.Step.ReverseRequestID)
 	if e := r.step(fsm.EvEscalate, outcomeEntry(paytree.OpReverse, r.txn.Step.ReverseRequestID, res, perr), func(t *journal.Txn) {
 		t.LastError = errInfo(perr)
-	}, failed(cause.withAction(paytree.CPSCall), false), failed(perr, true)); e != nil {
+	}, failed(escalatedCause(cause), false), failed(perr, true)); e != nil {
 		r.journalFailed(e)
 	}
+}
+
+// escalatedCause is the first of the two ErrorEvents of a pay or deposit
+// whose reverse was not achieved: the cause with its catalog action (E2005
+// Customer, N0005 VendorCall, …), except that Retry becomes CPSCall, since
+// the money may be held. The second event (Type 6) always says CPSCall.
+func escalatedCause(cause *Error) *Error {
+	if cause.Action == paytree.Retry || cause.Action == paytree.ActionNone {
+		return cause.withAction(paytree.CPSCall)
+	}
+	return cause
 }
 
 // setWaiting lets PayConfirm reach this run.

@@ -40,7 +40,7 @@ a person must act (escalated).`,
 				return withExit(ExitUsage, err)
 			}
 			req := &wbpay.DepositRequest{PayType: ch, Amount: amount.v, UserCode: code, ReceiptNo: receipt, IdempotencyKey: key}
-			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
+			return g.runRequest(cmd, req, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.DepositSync(ctx, req)
 			})
 		},
@@ -51,6 +51,7 @@ a person must act (escalated).`,
 	f.StringVar(&payType, "pay-type", "", "channel: LINE (the only one serving deposits)")
 	f.StringVar(&receipt, "receipt-no", "", "receipt number (optional, at most 32 characters)")
 	f.StringVar(&key, "idempotency-key", "", idempotencyKeyHelp)
+	addAgainFlag(cmd, g)
 	_ = cmd.MarkFlagRequired("amount")
 	_ = cmd.MarkFlagRequired("user-code")
 	_ = cmd.MarkFlagRequired("pay-type")

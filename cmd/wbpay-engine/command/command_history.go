@@ -8,6 +8,7 @@ import (
 
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/paytree"
 )
 
 func init() { verbs = append(verbs, newHistoryCommand) }
@@ -26,7 +27,9 @@ func newHistoryCommand(g *globals) *cobra.Command {
 indexes. T is RFC 3339 (2026-11-25T09:00:00+09:00) or a date (2026-11-25, JST):
 --since a date starts at its midnight, --until a date includes that whole
 day. Transactions that need a person (escalated) are listed first as well,
-under their own heading.
+under their own heading. A pay's state says what became of its money since:
+"paid, refunded 300", "paid, refunded" (all of it), "paid, reversed"; and
+--state paid lists only pays whose money the channel still holds.
 
 The journal is opened read-only and nothing is resumed; while an engine (the
 POS, or another wbpay-engine) holds the home, it reports L0006 and exits 1.`,
@@ -60,7 +63,7 @@ POS, or another wbpay-engine) holds the home, it reports L0006 and exits 1.`,
 	f := cmd.Flags()
 	f.Var(&since, "since", "first creation time to list (RFC 3339 or YYYY-MM-DD in JST)")
 	f.Var(&until, "until", "list transactions created before this (RFC 3339), or on or before this date (YYYY-MM-DD, JST)")
-	f.StringVar(&state, "state", "", "only this state: paid, failed, reversed, refunded, deposited, escalated, waiting, …")
+	f.StringVar(&state, "state", "", "only this state: paid and deposited mean the money is still held (not since reversed or wholly refunded); failed, reversed, refunded, escalated, resolved, waiting, …")
 	f.StringVar(&op, "op", "", "only this operation: pay, refund, reverse or deposit")
 	f.StringVar(&orderID, "order-id", "", "only this order (a pay and its refunds and reverses)")
 	f.StringVar(&receipt, "receipt-no", "", "only this receipt number")
@@ -71,7 +74,7 @@ POS, or another wbpay-engine) holds the home, it reports L0006 and exits 1.`,
 func (g *globals) history(q journal.Query) error {
 	j, err := g.openJournal()
 	if errors.Is(err, errNoJournal) {
-		return g.printHistory(nil)
+		return g.printHistory(nil, nil)
 	}
 	if err != nil {
 		return err
@@ -81,14 +84,71 @@ func (g *globals) history(q journal.Query) error {
 	if err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("read the journal: %w", err))
 	}
-	return g.printHistory(txns)
+	st, err := standings(j, txns)
+	if err != nil {
+		return withExit(ExitLibrary, fmt.Errorf("read the journal: %w", err))
+	}
+	if q.State == fsm.StatePaid || q.State == fsm.StateDeposited {
+		// --state paid means the money is still held: a pay since reversed
+		// or wholly refunded is not listed.
+		held := txns[:0]
+		for _, t := range txns {
+			if st[t.ID].Held {
+				held = append(held, t)
+			}
+		}
+		txns = held
+	}
+	return g.printHistory(txns, st)
 }
 
-func (g *globals) printHistory(txns []*journal.Txn) error {
+// standings returns the standing of every pay and deposit among txns,
+// from the other transactions of its order.
+func standings(j *journal.Journal, txns []*journal.Txn) (map[string]journal.Standing, error) {
+	out := make(map[string]journal.Standing)
+	for _, t := range txns {
+		if (t.Op != paytree.OpPay && t.Op != paytree.OpDeposit) || t.OrderID == "" {
+			continue
+		}
+		order, err := j.ByOrderID(t.OrderID)
+		if err != nil {
+			return nil, err
+		}
+		out[t.ID] = journal.StandingOf(t, order)
+	}
+	return out, nil
+}
+
+// standingText is a pay's or deposit's state as history shows it: what
+// became of its money since ("paid, refunded 300", "paid, reversed").
+func standingText(t *journal.Txn, st map[string]journal.Standing) string {
+	s, ok := st[t.ID]
+	state := string(t.State)
+	if t.State == fsm.StateResolved {
+		state = "resolved as " + string(journal.Outcome(t))
+	}
+	switch {
+	case !ok:
+		return state
+	case s.ReverseID != "":
+		return state + ", reversed"
+	case s.Refunded >= t.Amount && s.Refunded > 0:
+		return state + ", refunded"
+	case s.Refunded > 0:
+		return fmt.Sprintf("%s, refunded %d", state, s.Refunded)
+	}
+	return state
+}
+
+func (g *globals) printHistory(txns []*journal.Txn, st map[string]journal.Standing) error {
 	if g.json() {
 		out := make([]txnJSON, 0, len(txns))
 		for _, t := range txns {
-			out = append(out, toTxnJSON(t))
+			tj := toTxnJSON(t)
+			if s, ok := st[t.ID]; ok {
+				tj.RefundedTotal, tj.ReversedBy, tj.Held = &s.Refunded, s.ReverseID, &s.Held
+			}
+			out = append(out, tj)
 		}
 		return jsonOrExit(g, out)
 	}
@@ -105,22 +165,22 @@ func (g *globals) printHistory(txns []*journal.Txn) error {
 	}
 	if len(escalated) > 0 {
 		fmt.Fprintf(w, "NEED A PERSON (escalated: call CPS with the transaction id):\n")
-		historyTable(g, escalated)
+		historyTable(g, escalated, st)
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "All transactions, newest first:")
 	}
-	historyTable(g, txns)
+	historyTable(g, txns, st)
 	return nil
 }
 
-func historyTable(g *globals, txns []*journal.Txn) {
+func historyTable(g *globals, txns []*journal.Txn, st map[string]journal.Standing) {
 	rows := make([][]string, 0, len(txns))
 	for _, t := range txns {
 		code := ""
 		if t.LastError != nil && t.State != fsm.StatePaid {
 			code = t.LastError.Code
 		}
-		rows = append(rows, []string{jst(t.CreatedAt), t.ID, t.Op.String(), string(t.State), fmt.Sprint(t.Amount),
+		rows = append(rows, []string{jst(t.CreatedAt), t.ID, t.Op.String(), standingText(t, st), fmt.Sprint(t.Amount),
 			payTypeName(t.PayType), t.OrderID, t.ReceiptNo, code})
 	}
 	table(g.stdout, []string{"CREATED (JST)", "TRANSACTION", "OP", "STATE", "AMOUNT", "CHANNEL", "ORDER", "RECEIPT", "ERROR"}, rows)

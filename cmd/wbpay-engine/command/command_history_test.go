@@ -68,7 +68,8 @@ func TestHistory(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
 		assert.Equal(t, txnJSON{TransactionID: f.paid, Operation: "pay", State: "paid", OrderID: f.order, Amount: 1000,
 			PayType: "PAYPAY", TransStatus: "PAID", ReceiptNo: "R-1", UserCodeMasked: out[3].UserCodeMasked,
-			CreatedAt: out[3].CreatedAt, UpdatedAt: out[3].UpdatedAt}, out[3])
+			CreatedAt: out[3].CreatedAt, UpdatedAt: out[3].UpdatedAt, RefundedTotal: ptr(int64(300)), Held: ptr(true)}, out[3],
+			"a pay's standing: 300 of it refunded, the rest still held")
 		assert.NotContains(t, r.stdout, "281234567890123456", "never the full user code")
 		assert.True(t, strings.HasSuffix(out[3].CreatedAt, "+09:00"), "times in JST: %s", out[3].CreatedAt)
 	})
@@ -140,3 +141,5 @@ func TestHistoryErrors(t *testing.T) {
 		assert.Contains(t, r.stderr, "holds the home")
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -48,7 +48,7 @@ person must act (escalated), 1 for a library or configuration error.`,
 				return withExit(ExitUsage, err)
 			}
 			req := &wbpay.PayRequest{PayType: ch, Amount: amount.v, UserCode: code, ReceiptNo: receipt, Remark: remark, IdempotencyKey: key}
-			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
+			return g.runRequest(cmd, req, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.PaySync(ctx, req)
 			})
 		},
@@ -60,6 +60,7 @@ person must act (escalated), 1 for a library or configuration error.`,
 	f.StringVar(&receipt, "receipt-no", "", "receipt number (optional, at most 32 characters)")
 	f.StringVar(&remark, "remark", "", "remark (optional, at most 128 characters)")
 	f.StringVar(&key, "idempotency-key", "", idempotencyKeyHelp)
+	addAgainFlag(cmd, g)
 	_ = cmd.MarkFlagRequired("amount")
 	_ = cmd.MarkFlagRequired("user-code")
 	return cmd

@@ -33,7 +33,7 @@ than the refundable amount), 4 when a person must act (escalated).`,
 				return usageErrorf("--order-id is empty")
 			}
 			req := &wbpay.RefundRequest{OrderID: orderID, RefundAmount: amount.v, RefundReason: reason, Remark: remark, IdempotencyKey: key}
-			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
+			return g.runRequest(cmd, req, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.RefundSync(ctx, req)
 			})
 		},
@@ -44,6 +44,7 @@ than the refundable amount), 4 when a person must act (escalated).`,
 	f.StringVar(&reason, "reason", "", "refund reason (optional, at most 256 characters)")
 	f.StringVar(&remark, "remark", "", "remark (optional, at most 256 characters)")
 	f.StringVar(&key, "idempotency-key", "", idempotencyKeyHelp)
+	addAgainFlag(cmd, g)
 	_ = cmd.MarkFlagRequired("order-id")
 	_ = cmd.MarkFlagRequired("amount")
 	return cmd

@@ -30,13 +30,14 @@ person must act (escalated).`,
 				return usageErrorf("--order-id is empty")
 			}
 			req := &wbpay.ReverseRequest{OrderID: orderID, IdempotencyKey: key}
-			return g.runRequest(cmd, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
+			return g.runRequest(cmd, req, func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, error) {
 				return eng.ReverseSync(ctx, req)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&orderID, "order-id", "", "the order to cancel (orderId, from pay or history)")
 	cmd.Flags().StringVar(&key, "idempotency-key", "", idempotencyKeyHelp)
+	addAgainFlag(cmd, g)
 	_ = cmd.MarkFlagRequired("order-id")
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -135,6 +136,10 @@ func printTimeline(g *globals, t *journal.Txn, entries []journal.Entry) {
 	}
 	if t.Recovered {
 		kv = append(kv, []string{"  recovered", "yes (finished by recovery after a restart)"})
+	}
+	if t.State == fsm.StateResolved {
+		kv = append(kv, []string{"  resolved", fmt.Sprintf("as %s by %s, after the CPS call (see the last entry's note)",
+			t.Request[journal.KeyResolution], t.Request[journal.KeyResolvedBy])})
 	}
 	table(w, nil, kv)
 	if e := t.LastError; e != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -148,3 +150,8 @@ func parseOp(s string) (paytree.Operation, error) {
 // idempotencyKeyHelp is the help text of every request verb's
 // --idempotency-key flag.
 const idempotencyKeyHelp = "key that makes a retry safe (1-64 of A-Z a-z 0-9 _ -, e.g. the receipt number): the same key with the same request prints the transaction it started and sends nothing again; with another request it is refused (L0010)"
+
+// addAgainFlag registers a request verb's --again.
+func addAgainFlag(cmd *cobra.Command, g *globals) {
+	cmd.Flags().BoolVar(&g.again, "again", false, "send the request even when the recovery that runs first has just finished the same one (by default that one's result is printed and nothing is sent)")
+}

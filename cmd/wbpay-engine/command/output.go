@@ -286,6 +286,16 @@ type txnJSON struct {
 	WaitingSince   string     `json:"waitingSince,omitempty"`
 	LastError      *errorJSON `json:"lastError,omitempty"`
 	Recovered      bool       `json:"recovered,omitempty"`
+	IdempotencyKey string     `json:"idempotencyKey,omitempty"`
+	// Resolution and ResolvedBy: what a person recorded for an escalated
+	// transaction (state resolved).
+	Resolution string `json:"resolution,omitempty"`
+	ResolvedBy string `json:"resolvedBy,omitempty"`
+	// Standing of a pay or deposit (history): refunds and the reverse of
+	// its order, and whether the channel still holds money of it.
+	RefundedTotal *int64 `json:"refundedTotal,omitempty"`
+	ReversedBy    string `json:"reversedBy,omitempty"`
+	Held          *bool  `json:"held,omitempty"`
 }
 
 // errorJSON is a journaled error.
@@ -309,7 +319,8 @@ func toTxnJSON(t *journal.Txn) txnJSON {
 		Amount: t.Amount, PayType: t.PayType, TransStatus: statusName(paytree.TransStatus(t.TransStatus)),
 		ReceiptNo: t.ReceiptNo, UserCodeMasked: t.UserCodeMasked, CreatedAt: rfc3339(t.CreatedAt),
 		UpdatedAt: rfc3339(t.UpdatedAt), WaitingSince: rfc3339(t.WaitingSince), LastError: toErrorJSON(t.LastError),
-		Recovered: t.Recovered}
+		Recovered: t.Recovered, IdempotencyKey: t.IdempotencyKey,
+		Resolution: t.Request[journal.KeyResolution], ResolvedBy: t.Request[journal.KeyResolvedBy]}
 }
 
 // payTypeName returns the channel name of a wire code ("" for none).

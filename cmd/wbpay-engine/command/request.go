@@ -21,7 +21,7 @@ type requestFunc func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, er
 // (helping a pay that waits for the customer, and telling a terminal what it
 // waits for), closes the engine and prints the result. The exit code says
 // where the request ended (see ExitCodesHelp).
-func (g *globals) runRequest(cmd *cobra.Command, call requestFunc) error {
+func (g *globals) runRequest(cmd *cobra.Command, req wbpay.Request, call requestFunc) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	eng, err := g.openEngine(ctx)
@@ -31,6 +31,14 @@ func (g *globals) runRequest(cmd *cobra.Command, call requestFunc) error {
 	defer eng.Close()
 	if err := g.awaitRecovery(ctx, eng); err != nil {
 		return err
+	}
+	if rec := eng.RecoveredLike(req); rec != nil && !g.again {
+		// The same request was cut short (a crash, a power loss) and the
+		// recovery just now finished it: a repeat would move money twice.
+		fmt.Fprintf(g.stderr, "NOT SENT AGAIN: recovery just finished the same %s (%s, now %s); this is its result. Pass --again to send a new one anyway.\n",
+			rec.Operation, rec.TransactionID, rec.Result.State)
+		_ = eng.Close()
+		return g.report(rec.Result)
 	}
 	ap := g.startApproval(ctx, eng)
 	pr := g.startProgress(ctx, eng)

@@ -75,6 +75,7 @@ type globals struct {
 	httpTimeout time.Duration // hidden --http-timeout: wbpay.WithHTTPTimeout (demo, tests)
 	gatewayWait time.Duration // recover --gateway-wait; 0: defaultGatewayWait
 	verbose     bool
+	again       bool // request verbs' --again: send even though recovery just settled the same request
 
 	stdin  io.Reader
 	stdout io.Writer
