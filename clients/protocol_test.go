@@ -315,3 +315,45 @@ func TestJavaClientProtocol(t *testing.T) {
 	f := newFakeDaemon(t)
 	runProtocolProgram(t, f, "WbPayTest.java protocol", "java", "-cp", javaClassPath(t), "jp.wellba.wbpay.test.WbPayTest", "protocol")
 }
+
+// TestClientsExcludeEachOther: while a C# instance is open on the host, a
+// Java one cannot open (both lock WbCPSPay.client.lock in the home); once it
+// is closed, a new one opens (try-open exits 1 after opening).
+func TestClientsExcludeEachOther(t *testing.T) {
+	needTools(t, monoPackages, "mcs", "mono")
+	needTools(t, jdkPackages, "javac", "java")
+	build(t, repoDir(t, "dotnet/build.sh"), "--test")
+	build(t, repoDir(t, "java/build.sh"), "--test")
+	f := newFakeDaemon(t)
+	exe := repoDir(t, "dotnet/bin/WbPayTest.exe")
+	env := append(os.Environ(), "WBPAY_HOME="+f.home)
+
+	hold := execCommand("mono", exe, "hold")
+	hold.Env = env
+	stdin, err := hold.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := hold.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, hold.Start())
+	sc := bufio.NewScanner(stdout)
+	held := false
+	for sc.Scan() {
+		if sc.Text() == "@@HOLDING" {
+			held = true
+			break
+		}
+	}
+	require.True(t, held, "the C# instance did not open")
+	try := execCommand("java", "-cp", javaClassPath(t), "jp.wellba.wbpay.test.WbPayTest", "try-open")
+	try.Env = env
+	out, err := try.CombinedOutput()
+	assert.NoError(t, err, "a Java instance opened while a C# one is open: %s", out)
+	require.NoError(t, stdin.Close())
+	require.NoError(t, hold.Wait())
+
+	try = execCommand("mono", exe, "try-open")
+	try.Env = env
+	out, err = try.CombinedOutput()
+	assert.Error(t, err, "with the C# instance closed, another opens: %s", out)
+	assert.Contains(t, string(out), "opened")
+}

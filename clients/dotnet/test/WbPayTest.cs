@@ -6,6 +6,7 @@
 //   mono WbPayTest.exe unachieved-reverse   the gateway never processes a reverse
 //   mono WbPayTest.exe protocol  against the scripted daemon of protocol_test.go
 //   mono WbPayTest.exe try-open  exits 0 when opening an instance throws L0006
+//   mono WbPayTest.exe hold      holds an instance open until stdin closes
 // WBPAY_HOME names the home. To crash the daemon it prints the line
 // "@@KILL_DAEMON"; the harness SIGKILLs and restarts it, then writes
 // "@@RESTARTED" to stdin. The last line is "N passed, M failed".
@@ -260,6 +261,16 @@ internal static class Program
     private static int Main(string[] args)
     {
         string mode = args.Length > 0 ? args[0] : "main";
+        if (mode == "hold")
+        {
+            // Holds an instance until stdin closes (the lock test of protocol_test.go).
+            var held = new WbCPSPay();
+            Console.WriteLine("@@HOLDING");
+            Console.Out.Flush();
+            Console.In.ReadToEnd();
+            held.Close();
+            return 0;
+        }
         if (mode == "try-open")
         {
             try { new WbCPSPay().Close(); Console.WriteLine("opened"); return 1; }

@@ -211,6 +211,16 @@ public final class WbPayTest {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("try-open")) {
+            try {
+                new WbCPSPay().close();
+                System.out.println("opened");
+                System.exit(1);
+            } catch (WbPayException e) {
+                System.out.println(e);
+                System.exit(e.getCode().equals("L0006") ? 0 : 1);
+            }
+        }
         System.out.println("WbPayTest (Java), home " + System.getenv("WBPAY_HOME"));
         jp.wellba.wbpay.WbCPSPayOptions opts = new jp.wellba.wbpay.WbCPSPayOptions();
         if (args.length > 0 && args[0].equals("protocol")) opts.requestTimeout = java.time.Duration.ofSeconds(2);
