@@ -261,12 +261,26 @@ func repoDir(t *testing.T, rel string) string {
 	return filepath.Join(wd, rel)
 }
 
+var (
+	buildMu   sync.Mutex
+	buildDone = map[string]error{}
+)
+
+// build runs a client's build script once per test process.
 func build(t *testing.T, script string, args ...string) {
 	t.Helper()
-	cmd := exec.Command("bash", append([]string{script}, args...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", script, err, out)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	id := strings.Join(append([]string{script}, args...), " ")
+	err, done := buildDone[id]
+	if !done {
+		var out []byte
+		if out, err = exec.Command("bash", append([]string{script}, args...)...).CombinedOutput(); err != nil {
+			err = fmt.Errorf("%s: %v\n%s", id, err, out)
+		}
+		buildDone[id] = err
 	}
+	require.NoError(t, err)
 }
 
 // TestDotnetClient builds WbPay.dll and its test program with mcs and runs
