@@ -224,9 +224,16 @@ func TestProcessingSettles(t *testing.T) {
 				res, err = h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tc.events, describe(h.waitEvents(len(strings.Fields(tc.events)))))
+			evs := h.waitEvents(len(strings.Fields(tc.events)))
+			assert.Equal(t, tc.events, describe(evs))
 			assert.Equal(t, tc.state, res.State)
 			heldBy(tc.held)(t, h.sim.Ledger(), res)
+			if tc.state == fsm.StateReversed {
+				// Issue 9.6: say what happened, not "timed out".
+				msg := evs[len(evs)-1].Failure.Err.Message
+				assert.Contains(t, msg, "PROCESSING")
+				assert.NotContains(t, msg, "timed out")
+			}
 		})
 	}
 }

@@ -93,7 +93,20 @@ func TestIdempotencyKeyWhileWaiting(t *testing.T) {
 	assert.Equal(t, wbpay.Ticket{TransactionID: tk.TransactionID, Replayed: true}, again)
 	_, err = h.eng.Submit(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 700, UserCode: "281234567890123456"})
 	requireCode(t, err, paytree.L0004) // an unkeyed pay is still refused while one runs
+
+	// A waiting retry gets the first pay's end, once it has one.
+	done := make(chan *wbpay.Result, 1)
+	go func() {
+		res, err := h.eng.PaySync(context.Background(), req)
+		assert.NoError(t, err)
+		done <- res
+	}()
 	require.NoError(t, h.eng.PayConfirm(false))
+	res := <-done
+	require.NotNil(t, res)
+	assert.True(t, res.Replayed)
+	assert.Equal(t, tk.TransactionID, res.TransactionID)
+	assert.True(t, res.State.Terminal(), "the replay waited for the end: %s", res.State)
 }
 
 func TestIdempotencyKeyRules(t *testing.T) {

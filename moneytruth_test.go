@@ -132,7 +132,7 @@ func TestNotProcessedResendDuringRecovery(t *testing.T) {
 // cannot connect. That is no answer: ErrorEvent N0007, nothing escalated,
 // and the engine finishes the transaction itself once the gateway is back.
 func TestLiveOutageIsNotEscalation(t *testing.T) {
-	for _, op := range []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse} {
+	for _, op := range []paytree.Operation{paytree.OpPay, paytree.OpDeposit, paytree.OpRefund, paytree.OpReverse} {
 		t.Run(op.String(), func(t *testing.T) {
 			h := newHarness(t, harnessOpt{})
 			net := newRelay(t, h.gw.URL())
@@ -159,6 +159,8 @@ func TestLiveOutageIsNotEscalation(t *testing.T) {
 			switch op {
 			case paytree.OpPay:
 				tk, err = h.eng.Submit(&wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1500, UserCode: classCode(0)})
+			case paytree.OpDeposit:
+				tk, err = h.eng.Submit(&wbpay.DepositRequest{PayType: wbpay.LinePay, Amount: 1500, UserCode: "36123"})
 			case paytree.OpRefund:
 				tk, err = h.eng.Submit(&wbpay.RefundRequest{OrderID: orderID, RefundAmount: 500})
 			default:
@@ -169,7 +171,7 @@ func TestLiveOutageIsNotEscalation(t *testing.T) {
 			require.NotNil(t, evs[0].Failure, "first event: %s", describe(evs))
 			assert.Equal(t, paytree.N0007, evs[0].Failure.Err.Code)
 			assert.Equal(t, paytree.TypeNetwork, evs[0].Failure.Err.Type)
-			if op == paytree.OpPay {
+			if op == paytree.OpPay || op == paytree.OpDeposit {
 				assert.Equal(t, paytree.Retry, evs[0].Failure.Err.Action)
 			} else {
 				assert.Equal(t, paytree.VendorCall, evs[0].Failure.Err.Action)
@@ -196,6 +198,8 @@ func TestLiveOutageIsNotEscalation(t *testing.T) {
 				assert.Equal(t, fsm.StatePaid, state)
 				require.NotNil(t, final.Complete, "final event: %s", describe(evs))
 				assert.Equal(t, paytree.StatusPaid, final.Complete.TransStatus)
+			case paytree.OpDeposit:
+				assert.Equal(t, fsm.StateDeposited, state)
 			case paytree.OpRefund:
 				assert.Equal(t, fsm.StateRefunded, state)
 				assert.EqualValues(t, 500, ledgerOrder(t, h.sim, orderID).RefundedTotal, "refunded once")

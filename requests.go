@@ -218,7 +218,7 @@ func (e *Engine) replay(ctx context.Context, wait bool, t *journal.Txn, ticket *
 	e.mu.Lock()
 	running := e.owner
 	e.mu.Unlock()
-	if running != nil && running.txn.ID == old.ID {
+	if running != nil && running.id == old.ID {
 		select {
 		case <-running.done:
 			res = running.result()

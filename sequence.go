@@ -20,6 +20,7 @@ import (
 // and for recovery alike. Every step is journaled (Append returns after the
 // fsync) before the request that the new state stands for is sent.
 type run struct {
+	id        string // the transaction's id (r.txn changes, under the run's goroutine only)
 	e         *Engine
 	ctx       context.Context
 	txn       *journal.Txn
@@ -37,7 +38,7 @@ type run struct {
 }
 
 func newRunFor(e *Engine, t *journal.Txn, m *fsm.Machine, secret paytree.Fields, recovered bool) *run {
-	return &run{e: e, ctx: e.ctx, txn: t, m: m, secret: secret, recovered: recovered, sent: recovered,
+	return &run{id: t.ID, e: e, ctx: e.ctx, txn: t, m: m, secret: secret, recovered: recovered, sent: recovered,
 		confirm: make(chan bool, 1), done: make(chan struct{})}
 }
 

@@ -281,6 +281,21 @@ func TestEscalation(t *testing.T) {
 				require.NoError(t, err)
 				return res
 			}, "error:N0002/CPSCall"},
+		// Issue 9.6: the first event keeps the catalog's action of its
+		// cause (E2005 Customer, N0005 VendorCall); only the Type 6 second
+		// one says CPSCall.
+		{"approval timeout whose reverse is never answered", everyLost(paytree.OpReverse, paytree.OpConfirm),
+			func(t *testing.T, h *harness) *wbpay.Result {
+				res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(7)})
+				require.NoError(t, err)
+				return res
+			}, "complete:WAITING error:E2005/Customer error:P0001/CPSCall"},
+		{"bad signature whose reverse is never answered", append(everyLost(paytree.OpReverse, paytree.OpConfirm), sim.Fault{Kind: sim.FaultBadSign, Op: paytree.OpPay, Count: 1}),
+			func(t *testing.T, h *harness) *wbpay.Result {
+				res, err := h.eng.PaySync(context.Background(), &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: 1000, UserCode: classCode(0)})
+				require.NoError(t, err)
+				return res
+			}, "error:N0005/VendorCall error:P0001/CPSCall"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -242,6 +242,9 @@ func create(path string, opts Options) (err error) {
 			return err
 		}
 	}
+	// Unlink the temporary name before the directory fsync, so that one
+	// fsync makes the journal's name durable and leaves no stray file.
+	_ = os.Remove(tmp)
 	return syncDir(dir)
 }
 

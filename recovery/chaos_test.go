@@ -82,6 +82,7 @@ func TestChaosSoak(t *testing.T) {
 	ops := []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse, paytree.OpDeposit, paytree.OpConfirm, 0}
 	var orders []string
 	steps, kills, violations, escalated, cuts, waited := 0, 0, 0, 0, 0, 0
+	outages, retries, busyResends := 0, 0, 0
 	deadline := time.Now().Add(duration)
 	for time.Now().Before(deadline) {
 		steps++
@@ -101,27 +102,71 @@ func TestChaosSoak(t *testing.T) {
 			}
 			faults = append(faults, f)
 		}
-		g.Sim.SetFaults(faults)
+		// Every request is tagged with its step (receipt number, refund
+		// remark), so the invariant check can tell one intent sent twice.
+		intent := "S" + strconv.Itoa(steps)
 		var args []string
 		switch n := rng.Intn(10); {
 		case n < 5 || len(orders) == 0:
 			classes := []int{0, 0, 0, 1, 3, 4, 6}
-			args = []string{"pay", "--amount", strconv.Itoa(100 + rng.Intn(5000)), "--user-code", classCode(classes[rng.Intn(len(classes))]), "--pay-type", "PAYPAY"}
+			args = []string{"pay", "--amount", strconv.Itoa(100 + rng.Intn(5000)), "--user-code", classCode(classes[rng.Intn(len(classes))]), "--pay-type", "PAYPAY", "--receipt-no", intent}
 		case n < 7:
-			args = []string{"refund", "--order-id", orders[rng.Intn(len(orders))], "--amount", strconv.Itoa(1 + rng.Intn(2000))}
+			args = []string{"refund", "--order-id", orders[rng.Intn(len(orders))], "--amount", strconv.Itoa(1 + rng.Intn(2000)), "--remark", intent}
 		case n < 8:
 			args = []string{"reverse", "--order-id", orders[rng.Intn(len(orders))]}
 		default:
-			args = []string{"deposit", "--amount", strconv.Itoa(100 + rng.Intn(3000)), "--user-code", "36" + strconv.Itoa(rng.Intn(1e8)), "--pay-type", "LINE"}
+			args = []string{"deposit", "--amount", strconv.Itoa(100 + rng.Intn(3000)), "--user-code", "36" + strconv.Itoa(rng.Intn(1e8)), "--pay-type", "LINE", "--receipt-no", intent}
 		}
+		// As the README asks of POS integrators: every request carries an
+		// idempotency key, so that the cashier's retry below is safe even
+		// when the first one had finished before the crash.
+		args = append(args, "--idempotency-key", intent)
+		if (args[0] == "refund" || args[0] == "reverse") && rng.Intn(4) == 0 {
+			// Busy on the resend: the first send processed and its answer
+			// lost, the confirm lost, the resend (maybe) answered E9002.
+			op := paytree.OpRefund
+			if args[0] == "reverse" {
+				op = paytree.OpReverse
+			}
+			busyResends++
+			faults = []sim.Fault{{Kind: sim.FaultLost, Op: op, Count: 1}, {Kind: sim.FaultLost, Op: paytree.OpConfirm, Probability: 0.7},
+				{Kind: sim.FaultE9002, Op: op, Probability: 0.5}}
+		}
+		g.Sim.SetFaults(faults)
 		killAfter := time.Duration(0)
 		if rng.Intn(5) < 3 { // most steps die somewhere between start-up and the answer
 			killAfter = time.Duration(1+rng.Intn(60)) * time.Millisecond
 		}
 		cut := rng.Intn(8) == 0 // the network is down when the engine restarts
+		var outage chan struct{}
+		if !cut && rng.Intn(8) == 0 {
+			// The network goes down in the middle of the live sequence and
+			// comes back a moment later.
+			outages++
+			outage = make(chan struct{})
+			down, up := time.Duration(rng.Intn(80))*time.Millisecond, time.Duration(300+rng.Intn(1200))*time.Millisecond
+			go func() {
+				defer close(outage)
+				time.Sleep(down)
+				network.Down()
+				time.Sleep(up)
+				if err := network.Up(); err != nil {
+					t.Errorf("restore the network: %v", err)
+				}
+			}()
+		}
 		res := runChild(t, home, g, "", "", killAfter, args...)
+		if outage != nil {
+			<-outage
+		}
 		if res.killed {
 			kills++
+			if rng.Intn(2) == 0 {
+				// The cashier repeats the command after the crash: its own
+				// recovery finishes the first one, and nothing is sent twice.
+				retries++
+				runChild(t, home, g, "", "", 0, args...)
+			}
 		}
 		if cut {
 			cuts++
@@ -140,7 +185,9 @@ func TestChaosSoak(t *testing.T) {
 		g.Sim.SetFaults(faults)
 		recoverHome(t, home, g)
 		g.Sim.SetFaults(nil)
-		v, esc := checkInvariants(home, g.Sim.Ledger())
+		l := g.Sim.Ledger()
+		v, esc := checkInvariants(home, l)
+		v = append(v, doubledIntents(t, home, l)...)
 		escalated = esc
 		for _, msg := range v {
 			violations++
@@ -154,8 +201,49 @@ func TestChaosSoak(t *testing.T) {
 		}
 		orders = ordersOf(g.Sim.Ledger())
 	}
-	fmt.Fprintf(os.Stdout, "chaos soak: seed %d, %d steps, %d kills, %d network cuts (%d transactions waited for the gateway), %d escalated, %d invariant violations\n", seed, steps, kills, cuts, waited, escalated, violations)
+	fmt.Fprintf(os.Stdout, "chaos soak: seed %d, %d steps, %d kills (%d repeated by the cashier), %d network cuts (%d transactions waited for the gateway), %d outages during a request, %d busy resends, %d escalated, %d invariant violations\n",
+		seed, steps, kills, retries, cuts, waited, outages, busyResends, escalated, violations)
 	assert.Zero(t, violations)
+}
+
+// doubledIntents returns a violation for every intent (a soak step's tag:
+// a pay's or deposit's receipt number, a refund's remark) that moved money
+// more than once at the gateway: two charges or two refunds for one sale.
+func doubledIntents(t *testing.T, home string, l sim.Ledger) []string {
+	j, err := journal.Open(filepath.Join(home, wbpay.JournalFile), journal.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("open the journal: %v", err)
+	}
+	defer j.Close()
+	txns, err := j.List(journal.Query{})
+	if err != nil {
+		t.Fatalf("list the journal: %v", err)
+	}
+	moved := map[string][]string{}
+	for _, tx := range txns {
+		switch tx.Op {
+		case paytree.OpPay, paytree.OpDeposit:
+			o, ok := l.OrderByRequestID(tx.ID)
+			switch {
+			case !ok || tx.ReceiptNo == "":
+			case o.TransStatus == int(paytree.StatusPaid), o.TransStatus == int(paytree.StatusPartiallyRefunded),
+				o.TransStatus == int(paytree.StatusRefunded), o.TransStatus == int(paytree.StatusDeposited):
+				moved[tx.Op.String()+" "+tx.ReceiptNo] = append(moved[tx.Op.String()+" "+tx.ReceiptNo], tx.ID)
+			}
+		case paytree.OpRefund:
+			r, ok := l.RequestByID(tx.ID)
+			if tag := tx.Request[paytree.FRemark]; ok && tag != "" && r.ResultCode == paytree.CodeOK {
+				moved["refund "+tag] = append(moved["refund "+tag], tx.ID)
+			}
+		}
+	}
+	var out []string
+	for intent, ids := range moved {
+		if len(ids) > 1 {
+			out = append(out, fmt.Sprintf("one intent moved money %d times (%s): transactions %v", len(ids), intent, ids))
+		}
+	}
+	return out
 }
 
 // keepHome copies a home whose invariants broke out of the test's temporary

@@ -1,13 +1,17 @@
-// Package atomicfile writes files outside bbolt so that a crash leaves either
-// the old file or the whole new one, never a torn one: write a temporary file
-// in the same directory, fsync it, rename it over the target, fsync the
-// directory. The temporary file is removed on any error.
+// Package atomicfile writes files outside bbolt so that a crash or a power
+// loss leaves either the old file or the whole new one, never a torn one:
+// write a temporary file in the same directory, fsync it, rename it over the
+// target, fsync the directory. The temporary file is removed on any error.
+// When WriteFile returns nil the new file is durable: a power loss after it
+// cannot lose it (internal/lazyfs's tests prove it). MkdirAll does the same
+// for directories (each new one's parent is fsync'd).
 package atomicfile
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -70,6 +74,33 @@ func Write(path string, perm os.FileMode, exclusive bool, fill func(io.Writer) e
 		return fmt.Errorf("rename to %s: %w", path, err)
 	}
 	return syncDir(dir)
+}
+
+// MkdirAll creates path and its missing parents with mode perm, like
+// os.MkdirAll, and fsyncs the parent of every directory it creates, so that
+// a power loss after it returns loses none of them. An existing directory
+// is not an error; an existing non-directory is.
+func MkdirAll(path string, perm os.FileMode) error {
+	path = filepath.Clean(path)
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			return nil
+		}
+		return fmt.Errorf("mkdir %s: exists and is not a directory", path)
+	}
+	parent := filepath.Dir(path)
+	if parent != path {
+		if err := MkdirAll(parent, perm); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(path, perm); err != nil {
+		if fi, serr := os.Stat(path); errors.Is(err, fs.ErrExist) && serr == nil && fi.IsDir() {
+			return nil // made meanwhile by someone else
+		}
+		return err
+	}
+	return syncDir(parent)
 }
 
 func syncDir(dir string) error {

@@ -216,3 +216,18 @@ func TestWriteEmpty(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, st.Size())
 }
+
+func TestMkdirAll(t *testing.T) {
+	dir := t.TempDir()
+	deep := filepath.Join(dir, "a", "b", "c")
+	require.NoError(t, MkdirAll(deep, 0o750))
+	fi, err := os.Stat(deep)
+	require.NoError(t, err)
+	assert.True(t, fi.IsDir())
+	assert.Equal(t, os.FileMode(0o750), fi.Mode().Perm())
+	assert.NoError(t, MkdirAll(deep, 0o750), "an existing directory is fine")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "file"), nil, 0o600))
+	err = MkdirAll(filepath.Join(dir, "file"), 0o750)
+	assert.ErrorContains(t, err, "exists and is not a directory")
+	assert.Error(t, MkdirAll(filepath.Join(dir, "file", "sub"), 0o750), "a file in the way of a parent")
+}

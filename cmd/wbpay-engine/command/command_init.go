@@ -92,7 +92,9 @@ func (g *globals) initHome(testMode bool) error {
 	if fi, err := os.Stat(logDir); err == nil && !fi.IsDir() {
 		return withExit(ExitLibrary, fmt.Errorf("%s exists and is not a directory", logDir))
 	}
-	if err := os.MkdirAll(logDir, 0o750); err != nil {
+	// The home and Log/ are fsync'd into their parents: a power cut right
+	// after init answers must not take the whole home with it.
+	if err := atomicfile.MkdirAll(logDir, 0o750); err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("create home: %w", err))
 	}
 	key, err := keys.Generate(priv, pub)

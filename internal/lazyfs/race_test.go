@@ -1,0 +1,5 @@
+//go:build linux && race
+
+package lazyfs_test
+
+const raceEnabled = true
