@@ -53,6 +53,8 @@ type options struct {
 	patience     time.Duration
 	onComplete   func(Completion)
 	onError      func(Failure)
+	verify       bool          // WithBackgroundVerify
+	verifyEvery  time.Duration // WithBackgroundVerify
 }
 
 // WithHome sets the home directory (WbCPSPay.conf, keys, journal, Log/).
@@ -125,6 +127,8 @@ type Engine struct {
 
 	events *dispatcher
 	stream eventStream // the volatile part of the durable event stream
+
+	integ integrity // damage known in the journal, the userCode key (integrity.go)
 }
 
 // Open reads WbCPSPay.conf from the home, loads the keys, opens and locks the
@@ -152,29 +156,28 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 			e.release()
 		}
 	}()
-	lg, err := logging.Open(logging.Options{Dir: filepath.Join(o.home, "Log"), Level: cfg.LogLevel, Expire: cfg.LogExpire, Clock: o.clock, Also: o.tee})
+	logDir := filepath.Join(o.home, "Log")
+	lg, err := logging.Open(logging.Options{Dir: logDir, Level: cfg.LogLevel, Expire: cfg.LogExpire, Clock: o.clock, Also: o.tee})
 	if err != nil {
-		return nil, newError(paytree.L0001, fmt.Sprintf("open log directory: %v", err), err)
+		return nil, newError(paytree.L0001, fmt.Sprintf("%s is valid, but the log directory %s cannot be written (%v): make it writable for this user", cfgPath, logDir, err), err)
 	}
 	e.log, e.zl = lg, lg.Zap()
 	for _, w := range cfg.Warnings {
 		e.log.At(logging.Warning).Warn("configuration warning", zap.Int("line", w.Line), zap.String("key", w.Key), zap.String("detail", w.Message))
 	}
-	if e.priv, err = keys.LoadPrivate(cfg.ResolvePath(o.home, cfg.PrivateKeyFile)); err != nil {
+	privPath := cfg.ResolvePath(o.home, cfg.PrivateKeyFile)
+	if e.priv, err = keys.LoadPrivate(privPath); err != nil {
 		return nil, newError(paytree.L0002, err.Error(), err)
+	}
+	if w := keys.ModeWarning(privPath); w != "" {
+		e.log.At(logging.Warning).Warn("private key readable by others", zap.String("detail", w))
 	}
 	if err := e.openGateway(o); err != nil {
 		return nil, err
 	}
-	jr, err := journal.Open(filepath.Join(o.home, JournalFile), journal.Options{Timeout: o.lockTimeout, Logger: e.zl})
+	jr, err := e.openJournal(o)
 	if err != nil {
-		if errors.Is(err, journal.ErrLocked) {
-			return nil, newError(paytree.L0006, err.Error(), err)
-		}
-		if errors.Is(err, journal.ErrCorrupt) {
-			return nil, newError(paytree.L0007, "the journal is damaged and was left untouched; nothing will be sent until it is repaired (keep the file for support, run `wbpay-engine verify`): "+err.Error(), err)
-		}
-		return nil, newError(paytree.L0007, err.Error(), err)
+		return nil, err
 	}
 	e.journal = jr
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -187,6 +190,7 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 		_ = e.Close()
 		return nil, err
 	}
+	e.startVerifier(o)
 	return e, nil
 }
 
@@ -220,6 +224,7 @@ func (e *Engine) openGateway(o options) error {
 			Logger:          e.zl.Named("sim"),
 			Classes:         sim.Classes{Pay: cfg.TestClassPay, Refund: cfg.TestClassRefund, Reverse: cfg.TestClassReverse, Deposit: cfg.TestClassDeposit},
 			Delay:           cfg.TestSequenceDelay,
+			ReverseWindow:   cfg.ReverseWindow, // the simulated gateway keeps the window the engine assumes (0: its default, 24 h)
 			Paths: sim.Paths{Pay: cfg.ApiPathPay, PayV1: cfg.ApiPathPayV1, Refund: cfg.ApiPathRefund, Reverse: cfg.ApiPathReverse,
 				Confirm: cfg.ApiPathConfirm, ConfirmV1: cfg.ApiPathConfirmV1, Deposit: cfg.ApiPathDeposit},
 		})

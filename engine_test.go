@@ -41,7 +41,7 @@ func code(err error) string {
 func TestWriteAheadRule(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	restore := crashpoint.Set(func(name string) error {
-		if name == "journal/commit/before" {
+		if strings.HasSuffix(name, "/journal-before") { // the driver's point before every journal commit
 			return errors.New("disk full (injected)")
 		}
 		return nil
@@ -67,7 +67,7 @@ func TestJournalFailsAfterSend(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	commits := 0
 	restore := crashpoint.Set(func(name string) error {
-		if name == "journal/commit/before" {
+		if strings.HasSuffix(name, "/journal-before") {
 			commits++
 			if commits >= 2 {
 				return errors.New("disk full (injected)")

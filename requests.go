@@ -142,6 +142,9 @@ func (e *Engine) start(ctx context.Context, wait bool, op paytree.Operation, bui
 // startRun is start, filling ticket (when not nil) once the first step is
 // journaled.
 func (e *Engine) startRun(ctx context.Context, wait bool, op paytree.Operation, build func() (*run, error), ticket *Ticket) (*Result, error) {
+	if err := e.refuseDamaged(); err != nil {
+		return nil, err
+	}
 	r, err := build()
 	if err != nil {
 		return nil, err
@@ -164,6 +167,10 @@ func (e *Engine) startRun(ctx context.Context, wait bool, op paytree.Operation, 
 		return res, err
 	}
 	if err := e.orderSettled(r.txn); err != nil {
+		r.release()
+		return nil, err
+	}
+	if err := e.voidDeadline(r.txn); err != nil {
 		r.release()
 		return nil, err
 	}
@@ -229,7 +236,7 @@ func (e *Engine) replay(ctx context.Context, wait bool, t *journal.Txn, ticket *
 	} else if cur, err := e.journal.Get(old.ID); err != nil {
 		return nil, true, newError(paytree.L0007, "read the transaction of the idempotency key: "+err.Error(), err)
 	} else {
-		res = resultOf(cur)
+		res = e.withReceipt(resultOf(cur), cur)
 	}
 	res.Replayed = true
 	return res, true, nil
@@ -366,7 +373,7 @@ func (e *Engine) newPay(req *PayRequest) (*run, error) {
 		t.PayType = req.PayType.Code()
 		t.ReceiptNo = req.ReceiptNo
 		t.UserCodeMasked = journal.MaskUserCode(req.UserCode)
-		t.UserCodeHash = journal.HashUserCode(req.UserCode)
+		t.UserCodeHash = e.hashUserCode(req.UserCode)
 		t.IdempotencyKey = req.IdempotencyKey
 	})
 }
@@ -404,7 +411,7 @@ func (e *Engine) newDeposit(req *DepositRequest) (*run, error) {
 		t.PayType = req.PayType.Code()
 		t.ReceiptNo = req.ReceiptNo
 		t.UserCodeMasked = journal.MaskUserCode(req.UserCode)
-		t.UserCodeHash = journal.HashUserCode(req.UserCode)
+		t.UserCodeHash = e.hashUserCode(req.UserCode)
 		t.IdempotencyKey = req.IdempotencyKey
 	})
 }

@@ -61,7 +61,7 @@ func (e *Engine) Resolve(id string, outcome fsm.State, operator, note string) (*
 	if err != nil {
 		return nil, err
 	}
-	return resultOf(r.txn), nil
+	return e.withReceipt(resultOf(r.txn), r.txn), nil
 }
 
 // outcomesOf lists the outcomes a person may record for op.

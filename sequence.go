@@ -112,7 +112,7 @@ func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn), 
 	for i, x := range raise {
 		events[i], info.Events[i] = r.build(snap, x)
 	}
-	if err := crashpoint.Hit(crashpoint.Name(r.txn.Op.String(), string(ev), "journal-before")); err != nil {
+	if err := crashpoint.Hit(crashpoint.Commit(r.txn.Op.String(), string(ev), false)); err != nil {
 		return newError(paytree.L0007, err.Error(), err)
 	}
 	if err := r.e.journal.Append(&info, snap); err != nil {
@@ -123,7 +123,7 @@ func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn), 
 		return newError(paytree.L0007, "state machine: "+err.Error(), err)
 	}
 	r.txn = snap
-	_ = crashpoint.Hit(crashpoint.Name(r.txn.Op.String(), string(ev), "journal-after"))
+	_ = crashpoint.Hit(crashpoint.Commit(r.txn.Op.String(), string(ev), true))
 	for i, x := range raise {
 		r.emit(events[i], x.final)
 	}
@@ -132,12 +132,11 @@ func (r *run) step(ev fsm.Event, info journal.Entry, mutate func(*journal.Txn), 
 
 // send sends one signed request and logs it at Sequence level.
 func (r *run) send(kind paytree.Operation, path string, f paytree.Fields) transport.Result {
-	name := crashpoint.Name(r.txn.Op.String(), kind.String())
-	_ = crashpoint.Hit(name + "/send-before")
+	_ = crashpoint.Hit(crashpoint.Send(r.txn.Op.String(), kind.String(), false))
 	r.sent = true
 	res := r.e.gw.Send(r.ctx, path, f)
 	r.last = res
-	_ = crashpoint.Hit(name + "/received")
+	_ = crashpoint.Hit(crashpoint.Send(r.txn.Op.String(), kind.String(), true))
 	if lg := r.e.log.At(logging.Sequence); r.e.log.Enabled(logging.Sequence) {
 		lg.Info("exchange", zap.String("txn-id", r.txn.ID), zap.String("request", kind.String()),
 			zap.String("request-id", f[paytree.FRequestID]), zap.String("path", path),
@@ -239,7 +238,7 @@ func (r *run) build(t *journal.Txn, x raised) (Event, journal.EventRec) {
 
 // result summarises the run for Sync callers and recovery reports.
 func (r *run) result() *Result {
-	res := resultOf(r.txn)
+	res := r.e.withReceipt(resultOf(r.txn), r.txn)
 	res.Events, res.Recovered = r.events, r.recovered
 	return res
 }
@@ -437,6 +436,9 @@ func (r *run) judgeConfirm(res transport.Result) (verdict, *Error) {
 			return vUnknown, gatewayError(tc, "", "")
 		}
 	default:
+		if f[paytree.FTransStatus] != "" {
+			r.absorb(f) // keep how the order ended (CANCELLED, EXPIRED, FAILED), not the WAITING before it
+		}
 		return vFailed, gatewayError(tc, "", "")
 	}
 	return r.processed(f)

@@ -63,6 +63,10 @@ func TestPayClasses(t *testing.T) {
 			assert.Equal(t, tc.wantState, res.State, "final state")
 			assert.Equal(t, tc.wantState, h.txn(res.TransactionID).State, "journal state")
 			tc.ledger(t, h.sim.Ledger(), res)
+			if tc.class == 6 {
+				// How the order ended, not the WAITING before it (issue 10.7).
+				assert.Equal(t, int(paytree.StatusCancelled), h.txn(res.TransactionID).TransStatus, "journal transStatus")
+			}
 		})
 	}
 }

@@ -119,6 +119,9 @@ type Result struct {
 	// transaction; nothing was sent again, and Events holds none of the
 	// events raised the first time (State is where it stands now).
 	Replayed bool
+	// Receipt is what a slip needs, set once the transaction has finished
+	// (with ReversibleUntil, the void deadline of a paid pay or deposit).
+	Receipt *Receipt `json:",omitempty"`
 }
 
 // Err returns the last ErrorEvent's error when the sequence did not end as

@@ -338,3 +338,56 @@ func BenchmarkOpenWithHistory(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkIntegrity times the journal's damage checks on a history of
+// WBPAY_BENCH_HISTORY finished pays (default 10000) plus 10 unfinished:
+// the full Verify (bbolt's pages read with ReadAt, then the chain, the
+// snapshots and the indexes), and CheckRecent, the check of what changed
+// since the verified mark that every wbpay.Open runs, here over the whole
+// history (the built journal has never been verified); its ns/entry is
+// the cost per entry written since the previous start.
+func BenchmarkIntegrity(b *testing.B) {
+	n := 10_000
+	if v, err := strconv.Atoi(os.Getenv("WBPAY_BENCH_HISTORY")); err == nil && v > 0 {
+		n = v
+	}
+	build := DefaultBuildDir()
+	if build == "" {
+		build = b.TempDir()
+	}
+	bdir, err := os.MkdirTemp(build, "wbpay-bench-integrity-*")
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = os.RemoveAll(bdir) })
+	j, err := journal.Open(filepath.Join(bdir, wbpay.JournalFile), journal.Options{})
+	require.NoError(b, err)
+	f := newFiller(j, n)
+	_, err = f.unfinished(DefaultUnfinished, HistoryStart.Add(HistorySpan))
+	require.NoError(b, err)
+	require.NoError(b, f.fillTo(n))
+	require.NoError(b, j.Close())
+	path := filepath.Join(b.TempDir(), wbpay.JournalFile)
+	require.NoError(b, copyFile(filepath.Join(bdir, wbpay.JournalFile), path))
+	j, err = journal.Open(path, journal.Options{ReadOnly: true})
+	require.NoError(b, err)
+	defer j.Close()
+	entries := uint64(2*n + DefaultUnfinished)
+
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			rep, err := j.Verify()
+			if err != nil || rep.Entries != entries {
+				b.Fatalf("verify: %d entries, %v", rep.Entries, err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(entries), "ns/entry")
+	})
+	b.Run("check-recent", func(b *testing.B) {
+		for b.Loop() {
+			r, err := j.CheckRecent()
+			if err != nil || r.To-r.From != entries {
+				b.Fatalf("check recent: %+v, %v", r, err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(entries), "ns/entry")
+	})
+}

@@ -23,6 +23,10 @@ var (
 // historyCode is a made-up PayPay-like userCode (benchmark data only).
 const historyCode = "281234567890123456"
 
+// historyKey stands for a home's userCode key (the engine stores the keyed
+// hash, as the history does).
+var historyKey = [journal.UserCodeKeySize]byte{1, 2, 3}
+
 // filler writes realistic transactions into a journal through its public
 // Append, one bbolt Update per transition, exactly as the engine does.
 type filler struct {
@@ -40,7 +44,7 @@ func newFiller(j *journal.Journal, total int) *filler {
 		total = 1
 	}
 	return &filler{j: j, rng: rand.New(rand.NewPCG(1, 2)), total: total, step: HistorySpan / time.Duration(total),
-		masked: journal.MaskUserCode(historyCode), hashed: journal.HashUserCode(historyCode)}
+		masked: journal.MaskUserCode(historyCode), hashed: journal.HashUserCodeKeyed(historyKey[:], historyCode)}
 }
 
 // uuidV7 returns a UUIDv7 for at as 32 hex digits (as the engine's ids).

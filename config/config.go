@@ -30,6 +30,7 @@ const (
 	DefaultRequestConfirmNum         = 1
 	DefaultLogLevel                  = LevelError
 	DefaultTestSequenceDelay         = 1 * time.Second
+	DefaultReverseWindow             = 24 * time.Hour
 
 	// MinHttpTimeout is the shortest HttpTimeout outside test mode: the spec
 	// warns that DNS alone may take 15 s, so a shorter timeout may always fire.
@@ -73,6 +74,10 @@ type Config struct {
 
 	RequestConfirmInterval time.Duration
 	RequestConfirmNum      int
+
+	// ReverseWindow (取消可能期間) is how long after a pay or deposit the
+	// gateway accepts its reverse; 0 = no local deadline.
+	ReverseWindow time.Duration
 
 	LogLevel  Level
 	LogExpire int // days; 0 keeps every log file
@@ -136,6 +141,7 @@ func Default() *Config {
 		RequestConfirmNum:         DefaultRequestConfirmNum,
 		LogLevel:                  DefaultLogLevel,
 		TestSequenceDelay:         DefaultTestSequenceDelay,
+		ReverseWindow:             DefaultReverseWindow,
 	}
 }
 

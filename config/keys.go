@@ -27,11 +27,13 @@ type keyDef struct {
 	placeholder string            // Template value of a key the user must edit
 	field       func(*Config) any // pointer to the field: *string, *bool, *int, *time.Duration, *Level
 	section     string            // Template section heading, set on a section's first key
+	maxSec      int               // a duration's largest value in seconds; 0 = maxSeconds (a day)
 }
 
 // Limits on numeric values, so that no value overflows a time.Duration.
 const (
 	maxSeconds = 86400   // one day
+	maxWindow  = 2678400 // 31 days: ReverseWindow
 	maxCount   = 1000000 // counts and days
 )
 
@@ -142,6 +144,12 @@ var keyTable = []keyDef{
 		help:  "Confirms sent when an outcome is unknown (at least 1). Normally 1; channels may limit it, so agree 3 or more with PAYTREE and the channels first.",
 		field: func(c *Config) any { return &c.RequestConfirmNum }},
 
+	{section: "Reverse deadline (取消期限, optional)",
+		name: "ReverseWindow", ja: "取消可能期間",
+		help:   "Seconds after a pay or deposit during which the gateway accepts its reverse (取消); later only a refund (返金) undoes it. The engine states the deadline on each paid pay and deposit and refuses a later reverse before sending it. Default 86400 (24 h, the simulator's window); 0 turns the local check off (the gateway still decides). At most 2678400 (31 days).",
+		maxSec: maxWindow,
+		field:  func(c *Config) any { return &c.ReverseWindow }},
+
 	{section: "Logging (ログ出力設定, optional)",
 		name: "LogLevel", ja: "ログレベル",
 		help:  "By value or name: 0 Basic, 1 Error, 2 Warning, 3 Sequence (recommended), 4 Transaction.",
@@ -215,7 +223,11 @@ func (d *keyDef) set(c *Config, v string) error {
 			return fmt.Errorf("must be yes or no, got %s", quote(v))
 		}
 	case *time.Duration:
-		n, err := parseCount(v, maxSeconds, "seconds")
+		limit := maxSeconds
+		if d.maxSec > 0 {
+			limit = d.maxSec
+		}
+		n, err := parseCount(v, limit, "seconds")
 		if err != nil {
 			return err
 		}

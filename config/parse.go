@@ -109,7 +109,13 @@ func (p *parser) line(n int, s string) {
 		p.fail(n, "", "line is not valid UTF-8")
 		return
 	}
+	// A '#' right after a value character (not after a blank) is most
+	// likely part of the value that the comment cuts off: warn about it.
+	cutAt := -1
 	if i := strings.IndexByte(s, '#'); i >= 0 {
+		if i > 0 && s[i-1] != ' ' && s[i-1] != '\t' {
+			cutAt = i
+		}
 		s = s[:i]
 	}
 	s = strings.TrimSpace(s)
@@ -130,6 +136,9 @@ func (p *parser) line(n int, s string) {
 	if !validKeyName(key) {
 		p.fail(n, "", "malformed key %s (letters, digits and _ only)", quote(key))
 		return
+	}
+	if cutAt > eq && val != "" {
+		p.warn(n, key, "the value is cut at '#', which starts a comment: read as %s (a value cannot contain '#')", quote(val))
 	}
 	d := lookupKey(key)
 	if d == nil {

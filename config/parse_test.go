@@ -39,6 +39,7 @@ func TestDefault(t *testing.T) {
 	assert.Equal(t, 5*time.Second, d.PayConfirmPollingWait)
 	assert.Equal(t, 3*time.Second, d.PayConfirmPollingInterval)
 	assert.Equal(t, 60*time.Second, d.PayConfirmPollingTimeout)
+	assert.Equal(t, 24*time.Hour, d.ReverseWindow, "the simulator's reverse window")
 	assert.Equal(t, 1*time.Second, d.RequestConfirmInterval)
 	assert.Equal(t, 1, d.RequestConfirmNum)
 	assert.Equal(t, LevelError, d.LogLevel)
@@ -69,7 +70,7 @@ func TestParseSyntax(t *testing.T) {
 		{name: "comments and blank lines", text: "# header\n\n   \n\t\n" + strings.ReplaceAll(full, "\n", "   # trailing comment\n\n# full-line comment\n") + "\n#end"},
 		{name: "no spaces around =", text: strings.ReplaceAll(full, " = ", "=")},
 		{name: "tabs and many spaces", text: strings.ReplaceAll(full, " = ", " \t  =\t  ")},
-		{name: "comment right after value", text: full + "\nLogLevel = 3#Sequence",
+		{name: "comment after a tab", text: full + "\nLogLevel = 3\t#Sequence",
 			check: func(t *testing.T, c *Config) { assert.Equal(t, LevelSequence, c.LogLevel) }},
 		{name: "Japanese in a comment", text: "# 支払の設定 (マーチャントID)\n" + full},
 		{name: "value keeps inner spaces and =", text: strings.Replace(full, "PrivateKeyFile = private.pem", "PrivateKeyFile = keys dir/a=b.pem", 1),
@@ -116,6 +117,9 @@ func TestParseValues(t *testing.T) {
 		{"PayConfirmPollingTimeout = 120", func(c *Config) any { return c.PayConfirmPollingTimeout }, 120 * time.Second},
 		{"RequestConfirmInterval = 0", func(c *Config) any { return c.RequestConfirmInterval }, time.Duration(0)},
 		{"RequestConfirmNum = 2", func(c *Config) any { return c.RequestConfirmNum }, 2},
+		{"ReverseWindow = 3600", func(c *Config) any { return c.ReverseWindow }, time.Hour},
+		{"ReverseWindow = 0", func(c *Config) any { return c.ReverseWindow }, time.Duration(0)},
+		{"ReverseWindow = 2678400", func(c *Config) any { return c.ReverseWindow }, 31 * 24 * time.Hour},
 		{"LogLevel = 4", func(c *Config) any { return c.LogLevel }, LevelTransaction},
 		{"LogLevel = sequence", func(c *Config) any { return c.LogLevel }, LevelSequence},
 		{"LogLevel = Basic", func(c *Config) any { return c.LogLevel }, LevelBasic},
@@ -217,6 +221,8 @@ func TestParseRefusals(t *testing.T) {
 		{"polling interval 0", "", "PayConfirmPollingInterval = 0", fmt.Sprintf(`WbCPSPay.conf:%d: PayConfirmPollingInterval: must be between 1 and 86400 seconds, got 0`, n)},
 		{"polling timeout 0", "", "PayConfirmPollingTimeout = 0", fmt.Sprintf(`WbCPSPay.conf:%d: PayConfirmPollingTimeout: must be between 1 and 86400 seconds, got 0`, n)},
 		{"count not a number", "", "RequestConfirmNum = two", fmt.Sprintf(`WbCPSPay.conf:%d: RequestConfirmNum: must be a non-negative whole number, got "two"`, n)},
+		{"reverse window above 31 days", "", "ReverseWindow = 2678401", fmt.Sprintf(`WbCPSPay.conf:%d: ReverseWindow: must be at most 2678400 of seconds, got "2678401"`, n)},
+		{"reverse window not a number", "", "ReverseWindow = 24h", fmt.Sprintf(`WbCPSPay.conf:%d: ReverseWindow: must be a non-negative whole number of seconds, got "24h"`, n)},
 		{"confirm num 0", "", "RequestConfirmNum = 0", fmt.Sprintf(`WbCPSPay.conf:%d: RequestConfirmNum: must be between 1 and 1000000, got 0`, n)},
 		{"log expire negative", "", "LogExpire = -1", fmt.Sprintf(`WbCPSPay.conf:%d: LogExpire: must be a non-negative whole number, got "-1"`, n)},
 		{"log expire too large", "", "LogExpire = 1000001", fmt.Sprintf(`WbCPSPay.conf:%d: LogExpire: must be at most 1000000, got "1000001"`, n)},
@@ -401,6 +407,10 @@ func TestWarnings(t *testing.T) {
 			[]Warning{{n + 2, "PayConfirmPollingTimeout", "10 s is not longer than PayConfirmPollingWait (10 s): the pay times out before the first poll"}}},
 		{"polling timings ignored when polling is off", []string{"PayConfirmPollingWait = 10", "PayConfirmPollingTimeout = 10"}, nil},
 		{"confirm num 2 is quiet", []string{"RequestConfirmNum = 2"}, nil},
+		{"'#' inside a value", []string{"ApiPathDeposit = /v2/deposit#x"},
+			[]Warning{{n, "ApiPathDeposit", `the value is cut at '#', which starts a comment: read as "/v2/deposit" (a value cannot contain '#')`}}},
+		{"a comment after a blank is quiet", []string{"ApiPathDeposit = /v2/deposit # the default"}, nil},
+		{"a comment line is quiet", []string{"#ApiPathRefund=/v2/refund"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// specKeys is every key of library spec 2.6 plus ApiPathDeposit, written out
+// specKeys is every key of library spec 2.6 plus ApiPathDeposit and
+// ReverseWindow (this project's additions), written out
 // here independently of keyTable so a key dropped from the table is noticed.
 var specKeys = []string{
 	"ServerURL", "ApiPathPay", "ApiPathPayV1", "ApiPathRefund", "ApiPathReverse", "ApiPathConfirm",
@@ -17,7 +18,7 @@ var specKeys = []string{
 	"PublicKeyFile", "MerchantId", "TerminalUniquId", "BranchCode", "TerminalCode", "Locale", "TimeZone",
 	"CurrencyCode", "AppVersion", "PayConfirmPollingMode", "PayConfirmPollingWait",
 	"PayConfirmPollingInterval", "PayConfirmPollingTimeout", "RequestConfirmInterval",
-	"RequestConfirmNum", "LogLevel", "LogExpire", "AppTestMode", "TestSequenceDelay", "TestClassPay",
+	"RequestConfirmNum", "ReverseWindow", "LogLevel", "LogExpire", "AppTestMode", "TestSequenceDelay", "TestClassPay",
 	"TestClassRefund", "TestClassReverse", "TestClassDeposit",
 }
 

@@ -169,6 +169,12 @@ var rules = []rule{
 		}
 		return nil
 	}},
+	{"ReverseWindow", func(c *Config, _ bool, _ *validator) error {
+		if c.ReverseWindow < 0 || c.ReverseWindow > maxWindow*time.Second || c.ReverseWindow%time.Second != 0 {
+			return fmt.Errorf("must be between 0 and %d whole seconds, got %s", maxWindow, formatSeconds(c.ReverseWindow))
+		}
+		return nil
+	}},
 	{"LogLevel", func(c *Config, _ bool, _ *validator) error {
 		if !c.LogLevel.Valid() {
 			return fmt.Errorf("must be 0-4 or Basic, Error, Warning, Sequence or Transaction, got %d", int(c.LogLevel))

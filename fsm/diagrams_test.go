@@ -25,6 +25,8 @@ var diagramText = map[paytree.Operation][2]string{
 		"is resent with the same requestId until it settles, or it is escalated (CPSCall)."},
 	paytree.OpReverse: {"Reverse", "A reverse is never undone: a lost answer is confirmed and the same request " +
 		"is resent with the same requestId until it settles, or it is escalated (CPSCall)."},
+	paytree.OpClose: {"Close", "A business day's close (日計) is a pseudo-transaction with the id close-YYYYMMDD: " +
+		"one journaled entry holding the day's totals, nothing sent, never reopened."},
 }
 
 func diagramDoc(op paytree.Operation) string {

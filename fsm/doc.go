@@ -27,12 +27,21 @@
 //	reversed    terminal: nothing held (pay/deposit undone, or reverse done)
 //	failed      terminal: refused, nothing moved
 //	escalated   terminal: a person must act (CPSCall); never retried silently
+//	resolved    terminal: after escalation, a person recorded what CPS said
+//	closed      terminal (close): a business day's totals, journaled once
 //
 // Pay and deposit never resend: an unknown outcome is confirmed, then
 // reversed. Refund and reverse are never undone: an unknown outcome is
 // confirmed, then resent with the same requestId, then escalated. The exact
 // tables are in states.go (Transitions); the diagrams are
-// docs/state-diagrams/pay.md, deposit.md, refund.md and reverse.md.
+// docs/state-diagrams/pay.md, deposit.md, refund.md, reverse.md and close.md.
+//
+// A fifth machine, close, is no payment: a business day's close (日計) is
+// journaled as a pseudo-transaction of its own (operation
+// paytree.OpClose, id "close-" and the JST date as YYYYMMDD) whose only
+// transition, new → closed (EvClose), carries the day's totals. So a close
+// is an Entry like any other, hash-chained and verified, and a day is
+// closed at most once: its id is taken.
 //
 // Use:
 //

@@ -14,7 +14,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var machineOps = []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse, paytree.OpDeposit}
+var machineOps = []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse, paytree.OpDeposit, paytree.OpClose}
 
 // lookup reads op's table directly: the expected destination of e from s.
 func lookup(op paytree.Operation, s State, e Event) (State, bool) {

@@ -21,6 +21,7 @@ const (
 	StateFailed     State = "failed"     // terminal: refused, nothing moved
 	StateEscalated  State = "escalated"  // terminal: a person must act (CPSCall)
 	StateResolved   State = "resolved"   // terminal: after escalation, a person recorded what CPS said (the outcome is in the snapshot)
+	StateClosed     State = "closed"     // terminal (close): the business day's totals are journaled and never change
 )
 
 // String returns the state's name.
@@ -29,7 +30,7 @@ func (s State) String() string { return string(s) }
 // Terminal reports whether no further transition is ever taken from s.
 func (s State) Terminal() bool {
 	switch s {
-	case StatePaid, StateDeposited, StateRefunded, StateReversed, StateFailed, StateEscalated, StateResolved:
+	case StatePaid, StateDeposited, StateRefunded, StateReversed, StateFailed, StateEscalated, StateResolved, StateClosed:
 		return true
 	}
 	return false
@@ -38,7 +39,7 @@ func (s State) Terminal() bool {
 // AllStates lists every state, in diagram order.
 func AllStates() []State {
 	return []State{StateNew, StateSending, StateUnknown, StateConfirming, StateWaiting, StateResending,
-		StateReversing, StatePaid, StateDeposited, StateRefunded, StateReversed, StateFailed, StateEscalated, StateResolved}
+		StateReversing, StatePaid, StateDeposited, StateRefunded, StateReversed, StateFailed, StateEscalated, StateResolved, StateClosed}
 }
 
 // Event is what moves a machine from one state to the next.
@@ -60,6 +61,7 @@ const (
 	EvEscalate  Event = "escalate"  // the outcome could not be settled: a person must act
 	EvPark      Event = "park"      // the gateway could not be reached: the step waits for it, its decision unchanged
 	EvResolve   Event = "resolve"   // a person recorded the outcome CPS gave for an escalated transaction
+	EvClose     Event = "close"     // a business day's totals were computed and are journaled (sends nothing)
 )
 
 // String returns the event's name.
@@ -68,7 +70,7 @@ func (e Event) String() string { return string(e) }
 // AllEvents lists every event, in declaration order.
 func AllEvents() []Event {
 	return []Event{EvSend, EvPaid, EvDeposited, EvDone, EvWait, EvFail, EvLost, EvConfirm, EvResend,
-		EvReverse, EvReversed, EvEscalate, EvPark, EvResolve}
+		EvReverse, EvReversed, EvEscalate, EvPark, EvResolve, EvClose}
 }
 
 // Transition is one row of a machine's table: Event moves any of Src to Dst.
@@ -78,8 +80,8 @@ type Transition struct {
 	Dst   State
 }
 
-// Transitions returns the table of op's machine (pay, refund, reverse or
-// deposit); nil for an operation that has no machine (confirm).
+// Transitions returns the table of op's machine (pay, refund, reverse,
+// deposit, or close: a business day's close); nil for an operation that has no machine (confirm).
 func Transitions(op paytree.Operation) []Transition {
 	switch op {
 	case paytree.OpPay:
@@ -90,8 +92,16 @@ func Transitions(op paytree.Operation) []Transition {
 		return settleTable(StateRefunded)
 	case paytree.OpReverse:
 		return settleTable(StateReversed)
+	case paytree.OpClose:
+		return closeTable
 	}
 	return nil
+}
+
+// closeTable: the pseudo-transaction that closes one business day (日計).
+// It is born closed: one journaled entry, nothing sent, never reopened.
+var closeTable = []Transition{
+	{EvClose, []State{StateNew}, StateClosed},
 }
 
 // payTable: contract section 7, pay. A confirm may be repeated

@@ -9,16 +9,9 @@ import (
 	"time"
 
 	"github.com/wbpay/wbpay/fsm"
-	"github.com/wbpay/wbpay/internal/crashpoint"
 	"github.com/wbpay/wbpay/paytree"
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
-)
-
-// Crash points around the commit of an Append.
-const (
-	PointCommitBefore = "journal/commit/before"
-	PointCommitAfter  = "journal/commit/after"
 )
 
 // Append journals e and the transaction's new snapshot snap in one bbolt
@@ -28,9 +21,8 @@ const (
 // snap.ID or snap.State does not match e, or e.From is not the stored state
 // (fsm.StateNew for a new transaction); ErrInvalid for input that cannot be
 // stored. snap is not modified; a "userCode" key in snap.Request is not
-// stored. The crash point "journal/commit/before" runs before the commit (its
-// error aborts the append and is returned wrapped), "journal/commit/after"
-// after it.
+// stored. Append has no crash points of its own: the sequence driver's
+// points before and after each journal commit mark the same moments.
 func (j *Journal) Append(e *Entry, snap *Txn) error {
 	if e == nil || snap == nil {
 		return fmt.Errorf("%w: nil entry or snapshot", ErrInvalid)
@@ -49,15 +41,12 @@ func (j *Journal) Append(e *Entry, snap *Txn) error {
 	if f := j.failed.Load(); f != nil {
 		return fmt.Errorf("%w: %w", ErrFailed, *f)
 	}
-	if err := crashpoint.Hit(PointCommitBefore); err != nil {
-		return fmt.Errorf("journal: commit of txn %s aborted: %w", e.TxnID, err)
-	}
 	ne := *e
 	committing := false
 	p := &pos{txn: e.TxnID}
 	err := j.guard(p, func() error {
 		return j.db.Update(func(tx *bolt.Tx) error {
-			if err := appendTx(j.path, tx, &ne, snap); err != nil {
+			if err := appendTx(j.path, tx, &ne, snap, j.verified.Load()); err != nil {
 				return err
 			}
 			committing = true
@@ -77,9 +66,6 @@ func (j *Journal) Append(e *Entry, snap *Txn) error {
 	}
 	e.Seq, e.PrevHash, e.Hash = ne.Seq, ne.PrevHash, ne.Hash
 	j.notifyChanged()
-	if err := crashpoint.Hit(PointCommitAfter); err != nil {
-		j.log.Warn("crash point after commit", zap.String("txn-id", e.TxnID), zap.Error(err))
-	}
 	return nil
 }
 
@@ -144,6 +130,11 @@ type journalMeta struct {
 	lastSeq  uint64
 	lastHash string // hex; "" while empty
 	txns     uint64
+	// verified is the verified mark (see CheckRecent); hasVerified is
+	// false in journals written before it existed.
+	verified    uint64
+	hasVerified bool
+	id          string // the journal's id ("" in journals older than ids)
 }
 
 func readMetaBucket(path string, b *bolt.Bucket) (journalMeta, error) {
@@ -162,6 +153,18 @@ func readMetaBucket(path string, b *bolt.Bucket) (journalMeta, error) {
 	}
 	if m.txns, ok = u64(b.Get(metaTxns)); !ok {
 		return m, bad("bad transaction count")
+	}
+	if v := b.Get(metaVerifiedSeq); v != nil {
+		if m.verified, ok = u64(v); !ok || m.verified > m.lastSeq {
+			return m, bad("bad verified seq")
+		}
+		m.hasVerified = true
+	}
+	if v := b.Get(metaID); v != nil {
+		if !validID(string(v)) {
+			return m, bad("bad journal id %s", quoteKey(v))
+		}
+		m.id = string(v)
 	}
 	h := b.Get(metaLastHash)
 	switch {
@@ -198,8 +201,9 @@ func loadTxn(path string, t *tables, id string) (s *Txn, seqs []uint64, live boo
 
 // appendTx is Append's work inside one write transaction: it validates e
 // against the stored snapshot, stores both and updates the indexes and meta.
-// It fills e.Seq, e.PrevHash and e.Hash.
-func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
+// It fills e.Seq, e.PrevHash and e.Hash, and stores verified as the
+// verified mark when it is above the stored one.
+func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn, verified uint64) error {
 	t, err := openTables(path, tx)
 	if err != nil {
 		return err
@@ -264,6 +268,11 @@ func appendTx(path string, tx *bolt.Tx, e *Entry, snap *Txn) error {
 	}
 	if old == nil {
 		if err := t.meta.Put(metaTxns, seqKey(m.txns+1)); err != nil {
+			return err
+		}
+	}
+	if verified > m.verified && verified <= m.lastSeq {
+		if err := t.meta.Put(metaVerifiedSeq, seqKey(verified)); err != nil {
 			return err
 		}
 	}

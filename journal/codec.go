@@ -37,6 +37,9 @@ var (
 	metaLastSeq  = []byte("last-seq")
 	metaLastHash = []byte("last-hash")
 	metaTxns     = []byte("txns")
+
+	metaVerifiedSeq = []byte("verified-seq")
+	metaID          = []byte("id")
 )
 
 // appendFill is the FillPercent of buckets whose keys mostly arrive in
@@ -92,19 +95,77 @@ func appendBody(b []byte, e *Entry) []byte {
 	}
 	b = appendErrorInfo(b, e.Error)
 	b = appendStr(b, e.Note)
-	if len(e.Events) == 0 {
-		return b // entries without events end here, as before events existed
+	if len(e.Events) > 0 { // entries without events or close end after the note, as before either existed
+		b = append(b, sectionEvents)
+		b = binary.AppendUvarint(b, uint64(len(e.Events)))
+		for i := range e.Events {
+			b = appendEventRec(b, &e.Events[i])
+		}
 	}
-	b = append(b, sectionEvents)
-	b = binary.AppendUvarint(b, uint64(len(e.Events)))
-	for i := range e.Events {
-		b = appendEventRec(b, &e.Events[i])
+	if e.Close != nil {
+		b = append(b, sectionClose)
+		b = appendDayClose(b, e.Close)
 	}
 	return b
 }
 
-// sectionEvents marks the optional events section after an entry's note.
-const sectionEvents = 1
+// Optional sections after an entry's note, each at most once and in this
+// order.
+const (
+	sectionEvents = 1
+	sectionClose  = 2
+)
+
+// appendDayClose appends a close section's record: Day, From, Until,
+// uvarint LastSeq, uvarint count of lines and each line (PayType, varint
+// Op, varint Count, varint Amount), uvarint count of open transactions and
+// each (TxnID, varint Op, State, PayType, OrderID, varint Amount).
+func appendDayClose(b []byte, c *DayClose) []byte {
+	b = appendStr(b, c.Day)
+	b = appendTime(b, c.From)
+	b = appendTime(b, c.Until)
+	b = binary.AppendUvarint(b, c.LastSeq)
+	b = binary.AppendUvarint(b, uint64(len(c.Lines)))
+	for _, l := range c.Lines {
+		b = appendStr(b, l.PayType)
+		b = binary.AppendVarint(b, int64(l.Op))
+		b = binary.AppendVarint(b, l.Count)
+		b = binary.AppendVarint(b, l.Amount)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.Open)))
+	for _, o := range c.Open {
+		b = appendStr(b, o.TxnID)
+		b = binary.AppendVarint(b, int64(o.Op))
+		b = appendStr(b, string(o.State))
+		b = appendStr(b, o.PayType)
+		b = appendStr(b, o.OrderID)
+		b = binary.AppendVarint(b, o.Amount)
+	}
+	return b
+}
+
+// dayClose reads what appendDayClose wrote.
+func (r *bodyReader) dayClose() *DayClose {
+	c := &DayClose{Day: r.str("close day"), From: r.time("close from"), Until: r.time("close until"), LastSeq: r.uvarint("close lastSeq")}
+	n := r.uvarint("close lines")
+	if n > uint64(len(r.b)) {
+		r.fail("close lines")
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		c.Lines = append(c.Lines, CloseLine{PayType: r.str("close line payType"), Op: paytree.Operation(r.varint("close line op")),
+			Count: r.varint("close line count"), Amount: r.varint("close line amount")})
+	}
+	n = r.uvarint("close open")
+	if n > uint64(len(r.b)) {
+		r.fail("close open")
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		c.Open = append(c.Open, CloseOpen{TxnID: r.str("close open txnId"), Op: paytree.Operation(r.varint("close open op")),
+			State: fsm.State(r.str("close open state")), PayType: r.str("close open payType"), OrderID: r.str("close open orderId"),
+			Amount: r.varint("close open amount")})
+	}
+	return c
+}
 
 // Flags of an EventRec's first byte.
 const (
@@ -382,6 +443,7 @@ type bodyView struct {
 	sec, nsec, off                                                  int64
 	err                                                             errorView
 	events                                                          []EventRec // decoded only when decode is set
+	close                                                           *DayClose  // decoded only when decode is set
 	decode                                                          bool
 }
 
@@ -396,19 +458,33 @@ func readBody(body []byte, v *bodyView) error {
 	v.requestID, v.kind, v.http, v.resultCode = r.field("requestId"), r.field("kind"), r.field("http"), r.field("resultCode")
 	v.err = r.errorView("error")
 	v.note = r.field("note")
-	if len(r.b) > 0 && r.err == nil {
-		if r.byte("section") != sectionEvents {
+	last := byte(0) // the last section read: each at most once, in order
+	for len(r.b) > 0 && r.err == nil {
+		sec := r.byte("section")
+		if sec <= last {
 			r.fail("section")
+			break
 		}
-		n := r.uvarint("events")
-		if n == 0 || n > uint64(len(r.b)) {
-			r.fail("events count")
-		}
-		for i := uint64(0); i < n && r.err == nil; i++ {
-			ev := r.eventRec("event")
-			if v.decode {
-				v.events = append(v.events, ev)
+		last = sec
+		switch sec {
+		case sectionEvents:
+			n := r.uvarint("events")
+			if n == 0 || n > uint64(len(r.b)) {
+				r.fail("events count")
 			}
+			for i := uint64(0); i < n && r.err == nil; i++ {
+				ev := r.eventRec("event")
+				if v.decode {
+					v.events = append(v.events, ev)
+				}
+			}
+		case sectionClose:
+			c := r.dayClose()
+			if v.decode {
+				v.close = c
+			}
+		default:
+			r.fail("section")
 		}
 	}
 	switch {
@@ -458,7 +534,7 @@ func decodeBody(body []byte) (Entry, error) {
 	return Entry{TxnID: v.txnID.String(), Time: unixTime(v.sec, v.nsec, v.off),
 		Event: fsm.Event(v.event.String()), From: fsm.State(v.from.String()), To: fsm.State(v.to.String()),
 		RequestID: v.requestID.String(), Kind: v.kind.String(), HTTP: v.http.String(), ResultCode: v.resultCode.String(),
-		Error: v.err.info(), Note: v.note.String(), Events: v.events}, nil
+		Error: v.err.info(), Note: v.note.String(), Events: v.events, Close: v.close}, nil
 }
 
 // scanBody reads body as decodeBody does, building nothing and copying

@@ -25,6 +25,8 @@ import (
 func TestBodyRoundTrip(t *testing.T) {
 	e, seq, prev := goldenEventsEntry()
 	e.ResultCode, e.Error.SubCode = "NG", "S01"
+	c, _, _ := goldenCloseEntry()
+	e.Close = c.Close
 	et := reflect.TypeFor[Entry]()
 	v := reflect.ValueOf(e)
 	for i := range et.NumField() {
@@ -39,6 +41,9 @@ func TestBodyRoundTrip(t *testing.T) {
 	_, wantOff := e.Time.Zone()
 	_, gotOff := got.Time.Zone()
 	assert.Equal(t, wantOff, gotOff, "the zone offset is kept")
+	require.NotNil(t, got.Close)
+	assert.True(t, e.Close.From.Equal(got.Close.From) && e.Close.Until.Equal(got.Close.Until), "the close's window survives")
+	got.Close.From, got.Close.Until = e.Close.From, e.Close.Until
 	got.Time, got.Seq, got.PrevHash, got.Hash = e.Time, 0, "", ""
 	assert.Equal(t, e, got)
 
@@ -74,6 +79,28 @@ func goldenEventsEntry() (Entry, uint64, string) {
 	return e, seq, prev
 }
 
+// goldenCloseEntry is the entry pinned by testdata/entry-close-golden.json:
+// a business day's close (a section of its own after the note, no events).
+func goldenCloseEntry() (Entry, uint64, string) {
+	_, seq, prev := goldenEntry()
+	day := time.Date(2025, 4, 1, 0, 0, 0, 0, paytree.JST)
+	return Entry{
+		TxnID: "close-20250401", Time: time.Date(2025, 4, 1, 22, 30, 0, 0, paytree.JST),
+		Event: fsm.EvClose, From: fsm.StateNew, To: fsm.StateClosed, Kind: "close", Note: "日計 2025-04-01",
+		Close: &DayClose{Day: "2025-04-01", From: day, Until: time.Date(2025, 4, 1, 22, 30, 0, 0, paytree.JST), LastSeq: 41,
+			Lines: []CloseLine{
+				{PayType: "PAYPAY", Op: paytree.OpPay, Count: 3, Amount: 4500},
+				{PayType: "PAYPAY", Op: paytree.OpRefund, Count: 1, Amount: 500},
+				{PayType: "LINE", Op: paytree.OpDeposit, Count: 1, Amount: 10000},
+				{PayType: "", Op: paytree.OpReverse, Count: 1, Amount: 1200},
+			},
+			Open: []CloseOpen{
+				{TxnID: "0195f3a2b4c07d3e9a1b2c3d4e5f6071", Op: paytree.OpPay, State: fsm.StateEscalated, PayType: "PAYPAY", Amount: 800},
+				{TxnID: "0195f3a2b4c07d3e9a1b2c3d4e5f6072", Op: paytree.OpRefund, State: fsm.StateConfirming, OrderID: "ORD-9", Amount: 300},
+			}},
+	}, seq, prev
+}
+
 type golden struct {
 	Seq      uint64 `json:"seq"`
 	PrevHash string `json:"prevHash"`
@@ -86,6 +113,7 @@ func TestEntryGolden(t *testing.T) {
 	for file, mk := range map[string]func() (Entry, uint64, string){
 		"entry-golden.json":        goldenEntry,
 		"entry-events-golden.json": goldenEventsEntry,
+		"entry-close-golden.json":  goldenCloseEntry,
 	} {
 		t.Run(file, func(t *testing.T) { checkEntryGolden(t, file, mk) })
 	}
@@ -120,6 +148,12 @@ func checkEntryGolden(t *testing.T, file string, mk func() (Entry, uint64, strin
 	assert.Equal(t, e.Error, back.Error)
 	assert.Equal(t, e.Note, back.Note)
 	assert.Equal(t, e.Events, back.Events)
+	if e.Close != nil {
+		require.NotNil(t, back.Close)
+		assert.Equal(t, e.Close.Lines, back.Close.Lines)
+		assert.Equal(t, e.Close.Open, back.Close.Open)
+		assert.Equal(t, e.Close.Day, back.Close.Day)
+	}
 
 	_, err = decodeEntry(w.Seq+1, w.PrevHash, raw)
 	assert.ErrorIs(t, err, errBadHash, "the seq is hashed")
@@ -172,6 +206,9 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Add(seq, prev, value)
 	f.Add(uint64(1), "", value)
 	f.Add(seq, prev, value[:40])
+	c, cseq, cprev := goldenCloseEntry()
+	cv, _ := encodeEntry(&c, cseq, cprev)
+	f.Add(cseq, cprev, cv)
 	f.Add(seq, prev, append(bytes.Repeat([]byte{0}, 32), 2, 'x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 6, 0, 0, 0, 0, 0))
 	f.Fuzz(func(t *testing.T, seq uint64, prev string, value []byte) {
 		got, err := decodeEntry(seq, prev, value)

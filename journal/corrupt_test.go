@@ -135,6 +135,12 @@ func valueOffset(t *testing.T, path string, bucket, key []byte) int {
 		v := tx.Bucket(bucket).Get(key)
 		require.NotNil(t, v, "no %s/%x", bucket, key)
 		off = int(uintptr(unsafe.Pointer(&v[0])) - db.Info().Data)
+		if raw := fileBytes(t, path); off < 0 || off+len(v) > len(raw) {
+			// bbolt copies an unaligned inline bucket out of the map:
+			// find the value's bytes in the file instead.
+			off = bytes.Index(raw, v)
+			require.GreaterOrEqual(t, off, 0, "%s/%x not found in the file", bucket, key)
+		}
 		return nil
 	}))
 	return off
@@ -385,6 +391,8 @@ func TestCorruptErrorMessage(t *testing.T) {
 		{CorruptError{Path: "/j.db", Seq: 7, Reason: "r"}, "journal: corrupt journal /j.db: entry 7: r"},
 		{CorruptError{Path: "/j.db", TxnID: "abc", Reason: "r"}, "journal: corrupt journal /j.db: txn abc: r"},
 		{CorruptError{Path: "/j.db", Reason: "r"}, "journal: corrupt journal /j.db: r"},
+		{CorruptError{Path: "/j.db", TxnID: "0195f3a2\x00\x1b[2J7000", Reason: "r"}, `journal: corrupt journal /j.db: txn "0195f3a2\x00\x1b[2J7000": r`},
+		{CorruptError{Path: "/j.db", Seq: 3, TxnID: "\xff\xfe\x01\x02", Reason: "r"}, "journal: corrupt journal /j.db: entry 3 (txn 0xfffe0102): r"},
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, tc.err.Error())

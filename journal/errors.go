@@ -56,16 +56,34 @@ type CorruptError struct {
 // Error names the file, the entry and the transaction at fault.
 func (e *CorruptError) Error() string {
 	msg := "journal: corrupt journal " + e.Path
+	txn := e.TxnID
+	if !plainID(txn) {
+		txn = quoteKey([]byte(txn)) // read from a damaged key: never printed raw
+	}
 	switch {
 	case e.Seq != 0 && e.TxnID != "":
-		msg += fmt.Sprintf(": entry %d (txn %s)", e.Seq, e.TxnID)
+		msg += fmt.Sprintf(": entry %d (txn %s)", e.Seq, txn)
 	case e.Seq != 0:
 		msg += fmt.Sprintf(": entry %d", e.Seq)
 	case e.TxnID != "":
-		msg += ": txn " + e.TxnID
+		msg += ": txn " + txn
 	}
 	return msg + ": " + e.Reason
 }
 
 // Is reports whether target is ErrCorrupt.
 func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// plainID reports whether id can be printed as it is: printable ASCII
+// without blanks or quotes, at most 64 bytes.
+func plainID(id string) bool {
+	if len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}

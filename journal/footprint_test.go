@@ -116,7 +116,7 @@ func bulkPay(path string, tx *bolt.Tx, i int, finish bool) error {
 			s.OrderID = "ORD" + s.ID[8:24]
 		}
 		e := &Entry{TxnID: s.ID, Time: at, Event: st.ev, From: from, To: st.to, RequestID: s.ID, Kind: "pay"}
-		if err := appendTx(path, tx, e, s); err != nil {
+		if err := appendTx(path, tx, e, s, 0); err != nil {
 			return err
 		}
 		from = st.to

@@ -26,6 +26,9 @@ type Options struct {
 	Timeout  time.Duration // how long Open waits for the file lock (default 100ms); on timeout Open returns ErrLocked
 	Logger   *zap.Logger   // nil means zap.NewNop()
 	ReadOnly bool          // for audit commands: shared lock, Append returns ErrReadOnly
+	// ID is the id a journal created by this Open gets (32 lower-case hex
+	// digits; "" draws a random one). It is ignored when the file exists.
+	ID string
 
 	// openFile replaces os.OpenFile for the journal file (tests use it to
 	// hand bbolt a descriptor the kernel refuses to write through).
@@ -44,6 +47,10 @@ type Journal struct {
 	closed bool
 
 	failed atomic.Pointer[error] // the commit error that made the journal unusable
+
+	damaged  atomic.Pointer[error] // the first damage Verify or CheckRecent found
+	verified atomic.Uint64         // the verified mark the next Append stores (0: none)
+	recent   atomic.Bool           // CheckRecent moved the mark: Close stores it unless an Append did
 
 	changeMu sync.Mutex
 	changed  chan struct{} // closed (and replaced) after each committed Append
@@ -196,6 +203,14 @@ func openBolt(path string, readOnly, preload bool, opts Options) (db *bolt.DB, e
 // temporary name beside path and links it into place, so that path never
 // names a half-initialised file and an existing journal is never replaced.
 func create(path string, opts Options) (err error) {
+	id := opts.ID
+	if id == "" {
+		if id, err = NewID(); err != nil {
+			return err
+		}
+	} else if !validID(id) {
+		return fmt.Errorf("journal id %q is not 32 lower-case hex digits", id)
+	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".creating-*")
 	if err != nil {
@@ -221,6 +236,12 @@ func create(path string, opts Options) (err error) {
 			return err
 		}
 		if err := m.Put(metaLastSeq, seqKey(0)); err != nil {
+			return err
+		}
+		if err := m.Put(metaVerifiedSeq, seqKey(0)); err != nil {
+			return err
+		}
+		if err := m.Put(metaID, []byte(id)); err != nil {
 			return err
 		}
 		return m.Put(metaTxns, seqKey(0))
@@ -273,10 +294,44 @@ func (j *Journal) Close() error {
 	}
 	j.closed = true
 	defer j.notifyChanged()
+	j.storeMark()
 	if err := j.db.Close(); err != nil {
 		return fmt.Errorf("close journal %s: %w", j.path, err)
 	}
 	return nil
+}
+
+// storeMark stores the verified mark when CheckRecent moved it and no
+// Append stored it since (a start without requests): one small commit at Close, so
+// that the next start does not check the same entries again. Nothing is
+// written to a read-only, failed or damaged journal; an error only means
+// the next start checks more.
+func (j *Journal) storeMark() {
+	mark := j.verified.Load()
+	if mark == 0 || !j.recent.Load() || j.readOnly || j.failed.Load() != nil || j.Damaged() != nil {
+		return
+	}
+	var stored journalMeta
+	err := j.guard(&pos{where: "reading the meta"}, func() error {
+		return j.db.View(func(tx *bolt.Tx) error {
+			t, err := openTables(j.path, tx)
+			if err == nil {
+				stored, err = readMetaBucket(j.path, t.meta)
+			}
+			return err
+		})
+	})
+	if err != nil || mark <= stored.verified || mark > stored.lastSeq {
+		return
+	}
+	err = j.guard(&pos{where: "storing the verified mark"}, func() error {
+		return j.db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(metaVerifiedSeq, seqKey(mark))
+		})
+	})
+	if err != nil {
+		j.log.Warn("journal: verified mark not stored", zap.String("path", j.path), zap.Error(err))
+	}
 }
 
 // pos is where a read or check is, so that a panic or fault inside bbolt can

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/wbpay/wbpay/fsm"
-	"github.com/wbpay/wbpay/internal/crashpoint"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -524,36 +523,6 @@ func TestClosed(t *testing.T) {
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) { assert.ErrorIs(t, call(), ErrClosed) })
 	}
-}
-
-func TestCrashPoints(t *testing.T) {
-	j := openTest(t)
-	b := newPay(t, j, 1, t0)
-	injected := errors.New("injected commit failure")
-	var hits []string
-	fail := true
-	restore := crashpoint.Set(func(name string) error {
-		hits = append(hits, name)
-		if name == PointCommitBefore && fail {
-			return injected
-		}
-		return nil
-	})
-	defer restore()
-
-	_, err := b.step(fsm.EvSend, fsm.StateSending, Entry{}, nil)
-	require.Error(t, err)
-	assert.ErrorIs(t, err, injected)
-	assert.Equal(t, []string{PointCommitBefore}, hits)
-	_, err = j.Get(b.snap.ID)
-	assert.ErrorIs(t, err, ErrNotFound, "an aborted commit stores nothing")
-
-	fail, hits = false, nil
-	b.send()
-	assert.Equal(t, []string{PointCommitBefore, PointCommitAfter}, hits)
-	got, err := j.Get(b.snap.ID)
-	require.NoError(t, err)
-	assert.Equal(t, fsm.StateSending, got.State)
 }
 
 func TestUnwritableFile(t *testing.T) {

@@ -19,7 +19,7 @@ type ErrorInfo struct {
 
 // Txn is a transaction's snapshot: its latest state and what recovery needs
 // to resume it. The customer's full userCode is never stored: only
-// UserCodeMasked and UserCodeHash (see MaskUserCode, HashUserCode), and
+// UserCodeMasked and UserCodeHash (see MaskUserCode, HashUserCodeKeyed), and
 // Append drops a "userCode" key from Request.
 type Txn struct {
 	ID              string            `json:"id"` // requestId of its first request
@@ -30,7 +30,7 @@ type Txn struct {
 	Amount          int64             `json:"amount"`
 	PayType         string            `json:"payType,omitempty"` // wire code; "" = auto-detect
 	UserCodeMasked  string            `json:"userCodeMasked,omitempty"`
-	UserCodeHash    string            `json:"userCodeHash,omitempty"` // hex SHA-256
+	UserCodeHash    string            `json:"userCodeHash,omitempty"` // HashUserCodeKeyed ("01" + hex HMAC-SHA256); 64 hex digits (unkeyed SHA-256) in older entries
 	ReceiptNo       string            `json:"receiptNo,omitempty"`
 	OrderID         string            `json:"orderId,omitempty"` // the gateway's order (for refund/reverse: the target order)
 	TargetRequestID string            `json:"targetRequestId,omitempty"`
@@ -72,6 +72,7 @@ type Entry struct {
 	Error      *ErrorInfo `json:"error,omitempty"`
 	Note       string     `json:"note,omitempty"`
 	Events     []EventRec `json:"events,omitempty"` // the CompleteEvents and ErrorEvents raised right after this transition, in order
+	Close      *DayClose  `json:"close,omitempty"`  // the totals of a business day's close (only on a close entry)
 	PrevHash   string     `json:"prevHash"`         // hex SHA-256 of the previous entry (global chain); "" for the first
 	Hash       string     `json:"hash"`             // hex SHA-256 over PrevHash, Seq and the entry's stored body (see doc.go)
 }
@@ -93,6 +94,37 @@ type EventRec struct {
 	RefundedTotal int64  `json:"refundedTotal,omitempty"`
 	// ErrorEvent field.
 	Err *ErrorInfo `json:"err,omitempty"`
+}
+
+// DayClose is what a business day's close (日計) journals: the day's
+// totals as they stood when it was closed. It is hashed with its entry, so
+// a closed day's totals never change and reprint identically.
+type DayClose struct {
+	Day     string      `json:"day"`     // the JST business day, YYYY-MM-DD
+	From    time.Time   `json:"from"`    // transactions created at From or later …
+	Until   time.Time   `json:"until"`   // … and before Until belong to the day
+	LastSeq uint64      `json:"lastSeq"` // the journal's last entry when the day was closed
+	Lines   []CloseLine `json:"lines"`   // settled money, one line per channel and operation
+	Open    []CloseOpen `json:"open"`    // the day's transactions still unfinished or escalated
+}
+
+// CloseLine counts and sums one operation on one channel.
+type CloseLine struct {
+	PayType string            `json:"payType"` // wire code; "" when the channel is not known
+	Op      paytree.Operation `json:"op"`
+	Count   int64             `json:"count"`
+	Amount  int64             `json:"amount"`
+}
+
+// CloseOpen is a transaction of the day whose outcome was not settled when
+// the day was closed (unfinished, or escalated to a person).
+type CloseOpen struct {
+	TxnID   string            `json:"txnId"`
+	Op      paytree.Operation `json:"op"`
+	State   fsm.State         `json:"state"`
+	PayType string            `json:"payType,omitempty"`
+	OrderID string            `json:"orderId,omitempty"`
+	Amount  int64             `json:"amount"`
 }
 
 // Query selects transactions for List and ForEachTxn. Zero fields match

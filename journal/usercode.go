@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -34,12 +35,55 @@ func MaskUserCode(code string) string {
 	return b.String()
 }
 
-// HashUserCode returns the hex SHA-256 of code, by which a transaction can
-// be found from the code without storing it; "" for "".
+// HashUserCode returns the hex SHA-256 of code: the unkeyed scheme of
+// journals written before keyed hashes, kept so that MatchUserCode can
+// still match their entries. The engine stores HashUserCodeKeyed instead:
+// an unkeyed hash of a code that fits its mask is found by trying every
+// candidate. "" for "".
 func HashUserCode(code string) string {
 	if code == "" {
 		return ""
 	}
 	sum := sha256.Sum256([]byte(code))
 	return hex.EncodeToString(sum[:])
+}
+
+// UserCodeKeySize is the size of a home's userCode key (HMAC-SHA256).
+const UserCodeKeySize = 32
+
+// keyedScheme is the first byte, as two hex digits, of a keyed userCode
+// hash: "01" + the 64 hex digits of HMAC-SHA256(key, code). An unkeyed
+// hash (HashUserCode, journals before keyed hashes) is 64 hex digits
+// without a prefix, so the length tells the two apart.
+const keyedScheme = "01"
+
+// HashUserCodeKeyed returns the keyed hash of code that the engine stores
+// in Txn.UserCodeHash: "01" followed by the hex HMAC-SHA256 of code under
+// key (the home's userCode key). Without the key, the journal does not let
+// anyone test a guessed code against it. "" for "".
+func HashUserCodeKeyed(key []byte, code string) string {
+	if code == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(code))
+	return keyedScheme + hex.EncodeToString(m.Sum(nil))
+}
+
+// MatchUserCode reports whether stored (a Txn.UserCodeHash) is the hash of
+// code: keyed (HashUserCodeKeyed under key) or, for entries written before
+// keyed hashes, unkeyed (HashUserCode). It compares in constant time.
+func MatchUserCode(stored string, key []byte, code string) bool {
+	var want string
+	switch {
+	case code == "" || stored == "":
+		return false
+	case len(stored) == 2+2*sha256.Size && stored[:2] == keyedScheme:
+		want = HashUserCodeKeyed(key, code)
+	case len(stored) == 2*sha256.Size:
+		want = HashUserCode(code)
+	default:
+		return false
+	}
+	return hmac.Equal([]byte(stored), []byte(want))
 }

@@ -66,3 +66,35 @@ func TestUserCodeNeverInFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, bytes.Contains(raw, hash), "and its hash (stored as the 32 bytes its hex spells)")
 }
+
+func TestHashUserCodeKeyed(t *testing.T) {
+	key := make([]byte, UserCodeKeySize)
+	key[0] = 1
+	h := HashUserCodeKeyed(key, testCode)
+	assert.Len(t, h, 66)
+	assert.Equal(t, "01", h[:2], "the scheme byte")
+	assert.NotContains(t, h, HashUserCode(testCode))
+	assert.NotEqual(t, h, HashUserCodeKeyed(make([]byte, UserCodeKeySize), testCode), "another key, another hash")
+	assert.Empty(t, HashUserCodeKeyed(key, ""))
+
+	tests := []struct {
+		name   string
+		stored string
+		code   string
+		want   bool
+	}{
+		{"keyed, right code", h, testCode, true},
+		{"keyed, other code", h, testCode + "1", false},
+		{"unkeyed (old entry), right code", HashUserCode(testCode), testCode, true},
+		{"unkeyed (old entry), other code", HashUserCode(testCode), "2812", false},
+		{"empty stored", "", testCode, false},
+		{"empty code", h, "", false},
+		{"unknown scheme", "02" + h[2:], testCode, false},
+		{"garbage", "xyz", testCode, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, MatchUserCode(tc.stored, key, tc.code))
+		})
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"hash/maphash"
 	"slices"
 
@@ -15,24 +14,49 @@ import (
 	"go.uber.org/zap"
 )
 
-// Verify checks the whole journal in one read transaction (and, beside it,
-// bbolt's page check in a transaction of its own): every entry's hash
-// is recomputed in Seq order and linked to its predecessor, Seqs run from 1
+// Verify checks the whole journal in one read transaction: first the bbolt
+// file's pages (pageCheck: read with ReadAt on this goroutine, so that no
+// damaged page can fault the process), then every entry's hash is
+// recomputed in Seq order and linked to its predecessor, Seqs run from 1
 // without a gap up to meta's last seq and hash, every snapshot decodes, sits
 // in the right bucket (unfinished ⇔ not terminal) and its entries run from
-// StateNew to its state, every entry belongs to exactly one snapshot, the
-// indexes hold exactly the keys the snapshots imply (compared by number and
-// by a digest keyed afresh for each call: a damaged index passes with a
-// chance of 2⁻⁶⁴), and bbolt's own page check passes. Its error wraps
-// ErrCorrupt (a *CorruptError naming the file and the first bad entry's seq
-// and txn id where known). On a journal open for writing, Appends wait
-// while bbolt's page check runs.
+// StateNew to its state, every entry belongs to exactly one snapshot, and
+// the indexes hold exactly the keys the snapshots imply (compared by number
+// and by a digest keyed afresh for each call: a damaged index passes with a
+// chance of 2⁻⁶⁴). Its error wraps ErrCorrupt (a *CorruptError naming the
+// file and the first bad entry's seq and txn id where known). Appends may
+// run beside it; a clean Verify of a writable journal advances the verified
+// mark (see CheckRecent) with the next Append.
 func (j *Journal) Verify() (Report, error) {
 	var rep Report
-	pages := make(chan error, 1)
-	go func() { pages <- j.verifyPages() }()
 	p := &pos{}
-	err := j.view(p, func(tx *bolt.Tx) error {
+	err := errMetaMoved
+	for try := 0; errors.Is(err, errMetaMoved) && try < 10; try++ {
+		rep = Report{}
+		err = j.verifyOnce(p, &rep)
+	}
+	if err != nil {
+		j.log.Error("journal verify failed", zap.String("path", j.path), zap.Error(err))
+		j.setDamaged(err)
+		return rep, err
+	}
+	j.markVerified(rep.LastSeq)
+	j.log.Info("journal verified", zap.String("path", j.path), zap.Uint64("entries", rep.Entries), zap.Uint64("txns", rep.Txns))
+	return rep, nil
+}
+
+// errMetaMoved is returned by checkPages when two commits replaced the meta
+// page of its read transaction before it read it: Verify begins again.
+var errMetaMoved = errors.New("journal: verify: the file's meta pages kept changing under the page check")
+
+// verifyOnce is one attempt of Verify, in one read transaction.
+func (j *Journal) verifyOnce(p *pos, rep *Report) error {
+	return j.view(p, func(tx *bolt.Tx) error {
+		*p = pos{where: "checking bbolt's pages"}
+		if err := j.checkPages(tx); err != nil {
+			return err
+		}
+		*p = pos{}
 		t, err := openTables(j.path, tx)
 		if err != nil {
 			return err
@@ -42,60 +66,32 @@ func (j *Journal) Verify() (Report, error) {
 			return err
 		}
 		codes := newStateCodes()
-		recs, err := j.verifyChain(t, p, m, codes, &rep)
+		recs, err := j.verifyChain(t, p, m, codes, rep)
 		if err != nil {
 			return err
 		}
-		return j.verifyTxns(t, p, m, recs, codes, &rep)
-	})
-	if perr := <-pages; err == nil {
-		err = perr
-	}
-	if err != nil {
-		j.log.Error("journal verify failed", zap.String("path", j.path), zap.Error(err))
-		return rep, err
-	}
-	j.log.Info("journal verified", zap.String("path", j.path), zap.Uint64("entries", rep.Entries), zap.Uint64("txns", rep.Txns))
-	return rep, nil
-}
-
-// verifyPages runs bbolt's page check in a transaction of its own. No
-// writer can run beside a read-only opener (it holds a shared lock), so
-// there a read transaction does. The check reads the freelist, which a
-// concurrent writer changes: on a journal open for writing it runs in a
-// write transaction (Appends wait meanwhile), rolled back after.
-func (j *Journal) verifyPages() error {
-	p := &pos{where: "checking bbolt's pages"}
-	if j.readOnly {
-		return j.view(p, j.checkPages)
-	}
-	return j.guard(p, func() error {
-		j.mu.RLock()
-		defer j.mu.RUnlock()
-		if j.closed {
-			return ErrClosed
-		}
-		tx, err := j.db.Begin(true)
-		if err != nil {
-			return fmt.Errorf("journal: verify: %w", err)
-		}
-		defer func() { _ = tx.Rollback() }()
-		return j.checkPages(tx)
+		return j.verifyTxns(t, p, m, recs, codes, rep)
 	})
 }
 
-// checkPages runs bbolt's own page check in tx.
+// checkPages runs pageCheck on the pages of tx's snapshot of the file. A
+// read transaction keeps the pages it can reach, and its freelist page,
+// from being reused while it lasts; their meta page is looked up by tx's
+// id (after two commits meanwhile it is gone, and the check begins again).
 func (j *Journal) checkPages(tx *bolt.Tx) error {
-	var first error
-	for err := range tx.Check() {
-		if first == nil {
-			first = err
-		}
+	f, err := openForPages(j.path)
+	if err != nil {
+		return err
 	}
-	if first != nil {
-		return j.corrupt(0, "", "bbolt page check: %v", first)
+	defer f.Close()
+	m, ok := currentMeta(f, uint64(tx.ID()))
+	if !ok {
+		return errMetaMoved
 	}
-	return nil
+	if root := uint64(tx.Cursor().Bucket().Root()); root != m.root {
+		return j.corrupt(0, "", "bbolt meta page of txid %d has root %d, bbolt reads %d", m.txid, m.root, root)
+	}
+	return checkPagesAt(j.path, f, m)
 }
 
 // entryRec is what verifyChain keeps of an entry for verifyTxns: its txn id

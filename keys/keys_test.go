@@ -11,8 +11,10 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -358,4 +360,27 @@ func TestErrorsDistinct(t *testing.T) {
 	assert.False(t, errors.Is(ErrKey, ErrSignature))
 	assert.True(t, strings.HasPrefix(ErrKey.Error(), "keys: "))
 	assert.True(t, strings.HasPrefix(ErrSignature.Error(), "keys: "))
+}
+
+func TestModeWarning(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes do not show Windows ACLs")
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o600, false}, {0o400, false}, {0o640, true}, {0o644, true}, {0o606, true}} {
+		path := filepath.Join(dir, fmt.Sprintf("k%o.pem", tc.mode))
+		require.NoError(t, os.WriteFile(path, []byte("x"), 0o600))
+		require.NoError(t, os.Chmod(path, tc.mode))
+		w := ModeWarning(path)
+		if tc.warn {
+			assert.Contains(t, w, fmt.Sprintf("mode %04o", tc.mode))
+			assert.Contains(t, w, path)
+		} else {
+			assert.Empty(t, w, "mode %04o", tc.mode)
+		}
+	}
+	assert.Empty(t, ModeWarning(filepath.Join(dir, "missing.pem")))
 }

@@ -136,3 +136,47 @@ func ParseChannel(s string) (Channel, bool) {
 var AutoDetectPrefixes = map[string]Channel{
 	"28": PayPay, "36": LinePay, "31": RakutenPay, "22": DPayment, "27": AuPay, "29": MerPay,
 }
+
+// japaneseNames are the brand names printed on Japanese receipts, for the
+// channels a store commonly takes; the others print their spec name.
+var japaneseNames = map[Channel]string{
+	LinePay:          "LINE Pay",
+	RakutenPay:       "楽天ペイ",
+	PayPay:           "PayPay",
+	DPayment:         "d払い",
+	MerPay:           "メルペイ",
+	AuPay:            "au PAY",
+	CpayAlipay:       "Alipay",
+	CpayWechat:       "WeChat Pay",
+	JCBAliPay:        "Alipay+",
+	QUOCardPay:       "QUOカードPay",
+	YuchoPay:         "ゆうちょPay",
+	KPlus:            "K PLUS",
+	ResonaWallet:     "りそなウォレット",
+	EPOSPay:          "エポスPay",
+	JCoinPay:         "J-Coin Pay",
+	Pring:            "pring",
+	Atone:            "atone",
+	Aftee:            "AFTEE",
+	BankPay:          "Bank Pay",
+	OrigamiPay:       "Origami Pay",
+	OnepayAlipay:     "Alipay",
+	OnepayWechat:     "WeChat Pay",
+	OnepayGNAlipay:   "Alipay",
+	OnepayGNAlipayHK: "AlipayHK",
+	OnepayGNkakaopay: "カカオペイ",
+	SmartCode:        "Smart Code",
+}
+
+// JapaneseName returns the brand name a Japanese receipt prints for c
+// (PayPay, LINE Pay, 楽天ペイ, d払い, au PAY, メルペイ, …); the spec name for
+// a channel without one, "" for AutoDetect.
+func (c Channel) JapaneseName() string {
+	if c == AutoDetect || !c.Valid() {
+		return ""
+	}
+	if n, ok := japaneseNames[c]; ok {
+		return n
+	}
+	return c.String()
+}

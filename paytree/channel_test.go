@@ -83,3 +83,18 @@ func TestAutoDetectPrefixes(t *testing.T) {
 		"28": PayPay, "36": LinePay, "31": RakutenPay, "22": DPayment, "27": AuPay, "29": MerPay,
 	}, AutoDetectPrefixes)
 }
+
+func TestJapaneseName(t *testing.T) {
+	for _, tc := range []struct {
+		c    Channel
+		want string
+	}{{PayPay, "PayPay"}, {LinePay, "LINE Pay"}, {RakutenPay, "楽天ペイ"}, {DPayment, "d払い"}, {AuPay, "au PAY"}, {MerPay, "メルペイ"},
+		{RegionalElectricMony, "RegionalElectricMony"}, {AutoDetect, ""}, {Channel(99), ""}} {
+		t.Run(tc.c.String(), func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.c.JapaneseName())
+		})
+	}
+	for _, c := range Channels()[1:] {
+		assert.NotEmpty(t, c.JapaneseName(), "channel %s has no receipt name", c)
+	}
+}

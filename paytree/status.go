@@ -73,9 +73,13 @@ const (
 	OpReverse
 	OpConfirm
 	OpDeposit
+	// OpClose is no wire request: it is the operation of the journal's
+	// pseudo-transaction that closes a business day (日計), one per JST day,
+	// which sends nothing and holds the day's totals.
+	OpClose
 )
 
-var opNames = map[Operation]string{OpPay: "pay", OpRefund: "refund", OpReverse: "reverse", OpConfirm: "confirm", OpDeposit: "deposit"}
+var opNames = map[Operation]string{OpPay: "pay", OpRefund: "refund", OpReverse: "reverse", OpConfirm: "confirm", OpDeposit: "deposit", OpClose: "close"}
 
 // String returns the lower-case name of o ("pay", "refund", …).
 func (o Operation) String() string {

@@ -47,7 +47,7 @@ func TestTransStatus(t *testing.T) {
 }
 
 func TestOperation(t *testing.T) {
-	want := map[Operation]string{OpPay: "pay", OpRefund: "refund", OpReverse: "reverse", OpConfirm: "confirm", OpDeposit: "deposit"}
+	want := map[Operation]string{OpPay: "pay", OpRefund: "refund", OpReverse: "reverse", OpConfirm: "confirm", OpDeposit: "deposit", OpClose: "close"}
 	for op, name := range want {
 		assert.Equal(t, name, op.String())
 		back, ok := ParseOperation(name)

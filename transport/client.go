@@ -24,8 +24,8 @@ import (
 
 // Crash points passed by Send (see internal/crashpoint).
 const (
-	PointSendBefore   = "transport/send/before"
-	PointReceiveAfter = "transport/receive/after"
+	PointSendBefore   = crashpoint.TransportSendBefore
+	PointReceiveAfter = crashpoint.TransportReceiveAfter
 )
 
 const (

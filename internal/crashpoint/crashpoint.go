@@ -6,6 +6,16 @@
 // In-process tests arm a hook with Set; the crash-matrix binary, built with
 // the "crashpoints" build tag, arms itself from the WBPAY_CRASH_AT
 // environment variable and SIGKILLs itself at the named point.
+//
+// Every point is declared here (Declared): the sequence driver's are
+// generated from the state machines of package fsm into points_gen.go
+// (`go generate ./internal/crashpoint/`; a test fails when it is stale) and
+// named by Commit ("op/event/journal-before", "…/journal-after") and Send
+// ("op/kind/send-before", "…/received"); the transport adds two. The
+// journal has none of its own: the driver's commit points mark the same
+// moments. The crash matrix (recovery, tag crashmatrix) fails when a
+// scenario passes an undeclared point or a declared point is passed by no
+// scenario.
 package crashpoint
 
 import "sync/atomic"

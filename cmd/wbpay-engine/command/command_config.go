@@ -2,10 +2,11 @@ package command
 
 import (
 	"crypto/rsa"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -104,6 +105,9 @@ func (g *globals) configCheck() error {
 			}
 		}
 	}
+	if msg := checkLogDir(filepath.Join(g.home, logDirName)); msg != "" {
+		out.Errors = append(out.Errors, msg)
+	}
 	if g.gatewayCA != "" {
 		out.GatewayCA = &keyCheckJSON{Path: g.gatewayCA, OK: true}
 		if _, err := loadCAs(g.gatewayCA); err != nil {
@@ -162,16 +166,7 @@ func checkPublic(path string) *keyCheckJSON {
 func bits(k *rsa.PublicKey) int { return k.N.BitLen() }
 
 // privateMode warns when the private key file is readable by others.
-func privateMode(path string) string {
-	if runtime.GOOS == "windows" {
-		return ""
-	}
-	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm()&0o077 == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%s has mode %04o: other users can read the private key (chmod 600 it)", path, fi.Mode().Perm())
-}
+func privateMode(path string) string { return keys.ModeWarning(path) }
 
 func printConfigCheck(g *globals, c configCheckJSON) {
 	w := g.stdout
@@ -212,4 +207,22 @@ func printConfigCheck(g *globals, c configCheckJSON) {
 			fmt.Fprintln(w, "  "+config.Warning{Line: x.Line, Key: x.Key, Message: x.Message}.String())
 		}
 	}
+}
+
+// checkLogDir returns why the engine could not write its log in dir (""
+// when it can): it creates and removes a file there, or in its parent
+// when dir does not exist yet (the engine creates it).
+func checkLogDir(dir string) string {
+	at := dir
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		at = filepath.Dir(dir)
+	}
+	f, err := os.CreateTemp(at, ".wbpay-check-*")
+	if err != nil {
+		return fmt.Sprintf("log directory %s cannot be written: %v", dir, err)
+	}
+	name := f.Name()
+	_ = f.Close()
+	_ = os.Remove(name)
+	return ""
 }

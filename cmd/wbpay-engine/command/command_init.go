@@ -34,9 +34,9 @@ var testValues = map[string]string{
 func init() { verbs = append(verbs, newInitCommand) }
 
 func newInitCommand(g *globals) *cobra.Command {
-	var testMode bool
+	var testMode, startOver bool
 	cmd := &cobra.Command{
-		Use:   "init --home DIR [--test-mode]",
+		Use:   "init --home DIR [--test-mode | --start-over]",
 		Short: "Create a home: commented WbCPSPay.conf, client key pair, Log/",
 		Long: `init creates the engine's home directory with:
 
@@ -52,16 +52,27 @@ and terminal codes, so the engine answers from its built-in simulator at once
 and nothing leaves the host.
 
 init never overwrites a file: when one of them exists it stops, naming it,
-before writing anything.`,
+before writing anything.
+
+init --start-over, on an existing home whose journal is lost (the engine
+refuses to replace it with an empty one), gives up that journal's history
+for good: it logs the start-over in Log/ and renames journal.id to
+journal.id.abandoned-<time>, so that the next start creates a new journal.
+It refuses while the journal file exists.`,
 		Example: `  wbpay-engine init --home ./pos1 --test-mode
   wbpay-engine init --home /var/lib/wbpay
   WBPAY_HOME=/var/lib/wbpay wbpay-engine init -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if startOver {
+				return g.startOver()
+			}
 			return g.initHome(testMode)
 		},
 	}
+	cmd.Flags().BoolVar(&startOver, "start-over", false, "on a home whose journal is lost: give up its history (logged) so that the next start creates a new journal")
 	cmd.Flags().BoolVar(&testMode, "test-mode", false, "configure test mode (AppTestMode = yes, test merchant codes): the built-in simulator answers")
+	cmd.MarkFlagsMutuallyExclusive("start-over", "test-mode")
 	return cmd
 }
 

@@ -35,18 +35,19 @@ The journal is opened read-only; an unknown id exits 1.`,
 
 // entryJSON is a journal entry in -o json output.
 type entryJSON struct {
-	Seq        uint64     `json:"seq"`
-	Time       string     `json:"time"`
-	Event      string     `json:"event"`
-	From       string     `json:"from"`
-	To         string     `json:"to"`
-	RequestID  string     `json:"requestId,omitempty"`
-	Kind       string     `json:"kind,omitempty"`
-	HTTP       string     `json:"http,omitempty"`
-	ResultCode string     `json:"resultCode,omitempty"`
-	Error      *errorJSON `json:"error,omitempty"`
-	Note       string     `json:"note,omitempty"`
-	Hash       string     `json:"hash"`
+	Seq        uint64            `json:"seq"`
+	Time       string            `json:"time"`
+	Event      string            `json:"event"`
+	From       string            `json:"from"`
+	To         string            `json:"to"`
+	RequestID  string            `json:"requestId,omitempty"`
+	Kind       string            `json:"kind,omitempty"`
+	HTTP       string            `json:"http,omitempty"`
+	ResultCode string            `json:"resultCode,omitempty"`
+	Error      *errorJSON        `json:"error,omitempty"`
+	Note       string            `json:"note,omitempty"`
+	Close      *journal.DayClose `json:"close,omitempty"` // a business day's close: the totals it journaled
+	Hash       string            `json:"hash"`
 }
 
 // timelineJSON is one transaction with its entries.
@@ -110,7 +111,7 @@ func (g *globals) show(id string) error {
 func toEntryJSON(e journal.Entry) entryJSON {
 	return entryJSON{Seq: e.Seq, Time: rfc3339(e.Time), Event: string(e.Event), From: string(e.From), To: string(e.To),
 		RequestID: e.RequestID, Kind: e.Kind, HTTP: e.HTTP, ResultCode: e.ResultCode, Error: toErrorJSON(e.Error),
-		Note: e.Note, Hash: e.Hash}
+		Note: e.Note, Close: e.Close, Hash: e.Hash}
 }
 
 func printTimeline(g *globals, t *journal.Txn, entries []journal.Entry) {

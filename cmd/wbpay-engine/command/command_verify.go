@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/journal"
 )
 
@@ -22,8 +23,11 @@ what the snapshots imply, and bbolt's own page consistency. It prints a
 one-line verdict.
 
 Exit code 0 when the journal is intact, 1 when it is damaged (the verdict
-names the first bad entry and transaction) or cannot be read. Keep a damaged
-file as it is and call your vendor.`,
+names the first bad entry and transaction) or cannot be read. Damage is
+recorded in the home (` + "`" + `wbpay.journal.damaged` + "`" + `): from then on the engine
+refuses new requests (L0007) until ` + "`" + `wbpay-engine repair` + "`" + ` has rebuilt the
+journal, or a clean verify (after the file was restored) removes the record.
+A home whose journal is missing is refused too, with the way forward.`,
 		Example: `  wbpay-engine verify --home /var/lib/wbpay
   wbpay-engine verify -o json`,
 		Args: cobra.NoArgs,
@@ -87,7 +91,15 @@ func (g *globals) verify() error {
 		fmt.Fprintf(g.stdout, "journal DAMAGED: %v\n", err)
 	}
 	if !v.OK {
+		if rerr := wbpay.RecordDamage(g.home, err); rerr != nil {
+			fmt.Fprintf(g.stderr, "could not record the damage in the home: %v\n", rerr)
+		}
 		return silentExit(ExitLibrary)
+	}
+	if cleared, cerr := wbpay.ClearDamage(g.home); cerr != nil {
+		fmt.Fprintf(g.stderr, "could not remove the damage record: %v\n", cerr)
+	} else if cleared && !g.json() {
+		fmt.Fprintf(g.stdout, "the damage recorded earlier (%s) no longer holds: record removed, requests are accepted again\n", wbpay.DamageFile)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/keys"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -92,6 +93,10 @@ func (g *globals) openEngine(ctx context.Context) (*wbpay.Engine, error) {
 	if err != nil {
 		return nil, withExit(ExitLibrary, explainOpen(err))
 	}
+	cfg := eng.Config()
+	if w := keys.ModeWarning(cfg.ResolvePath(g.home, cfg.PrivateKeyFile)); w != "" {
+		fmt.Fprintf(g.stderr, "warning: %s\n", w)
+	}
 	return eng, nil
 }
 
@@ -124,6 +129,9 @@ func (g *globals) openJournal() (*journal.Journal, error) {
 		return nil, withExit(ExitLibrary, fmt.Errorf("home %s: %w", g.home, err))
 	case !fi.IsDir():
 		return nil, withExit(ExitLibrary, fmt.Errorf("home %s is not a directory", g.home))
+	}
+	if err := wbpay.CheckJournalPresent(g.home); err != nil {
+		return nil, withExit(ExitLibrary, err)
 	}
 	path := filepath.Join(g.home, wbpay.JournalFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {

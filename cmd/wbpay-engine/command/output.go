@@ -6,12 +6,12 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
+	"github.com/wbpay/wbpay/slip"
 )
 
 // writeJSON writes v as indented JSON and a newline.
@@ -114,6 +114,9 @@ type resultJSON struct {
 	Recovered     bool        `json:"recovered,omitempty"`
 	Replayed      bool        `json:"replayed,omitempty"` // the idempotency key had started it: nothing was sent again
 	Events        []eventJSON `json:"events"`
+	// Receipt is what a slip needs (brand, amount, order, time, store,
+	// masked user code, the void deadline), once the transaction finished.
+	Receipt *wbpay.Receipt `json:"receipt,omitempty"`
 }
 
 func toEventJSON(ev wbpay.Event) eventJSON {
@@ -138,7 +141,7 @@ func toEventJSON(ev wbpay.Event) eventJSON {
 func toResultJSON(r *wbpay.Result) resultJSON {
 	out := resultJSON{TransactionID: r.TransactionID, Operation: r.Operation.String(), State: string(r.State),
 		OrderID: r.OrderID, TransStatus: statusName(r.TransStatus), Amount: r.Amount, PayType: channelCode(r.PayType),
-		Recovered: r.Recovered, Replayed: r.Replayed, Events: []eventJSON{}}
+		Recovered: r.Recovered, Replayed: r.Replayed, Events: []eventJSON{}, Receipt: r.Receipt}
 	for _, ev := range r.Events {
 		out.Events = append(out.Events, toEventJSON(ev))
 	}
@@ -239,6 +242,9 @@ func printResult(w io.Writer, r *wbpay.Result) {
 	if r.Replayed {
 		fmt.Fprintln(w, "  already started under this idempotency key: nothing was sent again (this is where it stands)")
 	}
+	if rc := r.Receipt; rc != nil && !rc.ReversibleUntil.IsZero() {
+		fmt.Fprintf(w, "  reversible   until %s JST (取消期限; later only a refund undoes it)\n", jst(rc.ReversibleUntil))
+	}
 	for _, ev := range r.Events {
 		printEvent(w, ev)
 	}
@@ -335,7 +341,8 @@ func payTypeName(code string) string {
 }
 
 // table writes rows (after header, when not nil) as aligned columns
-// separated by two spaces.
+// separated by two spaces; a wide character (kanji, kana) counts as two
+// columns, as a terminal shows it.
 func table(w io.Writer, header []string, rows [][]string) {
 	all := rows
 	if header != nil {
@@ -347,7 +354,7 @@ func table(w io.Writer, header []string, rows [][]string) {
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			widths[i] = max(widths[i], slip.Columns(c))
 		}
 	}
 	for _, r := range all {
@@ -355,7 +362,7 @@ func table(w io.Writer, header []string, rows [][]string) {
 		for i, c := range r {
 			b.WriteString(c)
 			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+				b.WriteString(strings.Repeat(" ", widths[i]-slip.Columns(c)+2))
 			}
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
