@@ -17,5 +17,14 @@
 // starts it again on the same home (a new port and pid in serve.json) and
 // answers "@@RESTARTED" on the program's stdin. Each program ends with the
 // line "N passed, M failed"; the test passes when M is 0. Without mono/mcs
-// or a JDK the test skips, naming the Debian packages to install.
+// or a JDK the test skips, naming the Debian packages to install; it also
+// skips while the engine has no serve verb.
+//
+// protocol_test.go runs the same programs' "protocol" mode against a
+// scripted stand-in of the daemon, for what the real one cannot do on cue:
+// an answer lost after the request arrived (the retry must carry the same
+// Idempotency-Key and body), an event before its request's answer,
+// duplicate event ids, a daemon that moves to another port (serve.json
+// re-read, Last-Event-ID on the reconnect), and every kind of error answer.
+// It needs no daemon, so it runs on every branch.
 package clients
