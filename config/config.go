@@ -22,6 +22,7 @@ const (
 	DefaultApiPathConfirm            = "/api/v3/confirm"
 	DefaultApiPathConfirmV1          = "/api/v1/confirm"
 	DefaultApiPathDeposit            = "/api/v3/deposit"
+	DefaultServeListen               = "127.0.0.1:8791"
 	DefaultHttpTimeout               = 100 * time.Second
 	DefaultPayConfirmPollingWait     = 5 * time.Second
 	DefaultPayConfirmPollingInterval = 3 * time.Second
@@ -81,6 +82,8 @@ type Config struct {
 
 	LogLevel  Level
 	LogExpire int // days; 0 keeps every log file
+
+	ServeListen string // host:port of `wbpay-engine serve` (loopback only)
 
 	AppTestMode       bool
 	TestSequenceDelay time.Duration
@@ -142,6 +145,7 @@ func Default() *Config {
 		LogLevel:                  DefaultLogLevel,
 		TestSequenceDelay:         DefaultTestSequenceDelay,
 		ReverseWindow:             DefaultReverseWindow,
+		ServeListen:               DefaultServeListen,
 	}
 }
 

@@ -158,6 +158,11 @@ var keyTable = []keyDef{
 		help:  "Days to keep daily log files; 0 keeps them all.",
 		field: func(c *Config) any { return &c.LogExpire }},
 
+	{section: "Local API daemon (wbpay-engine serve, optional; this project's addition)",
+		name: "ServeListen", ja: "ローカルAPIの待ち受けアドレス",
+		help:  "host:port where `wbpay-engine serve` listens (default " + DefaultServeListen + "). Only loopback addresses (127.0.0.0/8, ::1, localhost) are accepted; --listen overrides it.",
+		field: func(c *Config) any { return &c.ServeListen }},
+
 	{section: "Test mode (テストモード, optional)",
 		name: "AppTestMode", ja: "テストモード",
 		help:  "yes: requests go to the built-in simulator, never to a gateway; ServerURL, the ApiPath keys and PublicKeyFile are then optional.",

@@ -19,7 +19,7 @@ var specKeys = []string{
 	"CurrencyCode", "AppVersion", "PayConfirmPollingMode", "PayConfirmPollingWait",
 	"PayConfirmPollingInterval", "PayConfirmPollingTimeout", "RequestConfirmInterval",
 	"RequestConfirmNum", "ReverseWindow", "LogLevel", "LogExpire", "AppTestMode", "TestSequenceDelay", "TestClassPay",
-	"TestClassRefund", "TestClassReverse", "TestClassDeposit",
+	"TestClassRefund", "TestClassReverse", "TestClassDeposit", "ServeListen",
 }
 
 // filled are real values for the template's placeholders.

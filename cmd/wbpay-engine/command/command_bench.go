@@ -29,6 +29,7 @@ type benchOptions struct {
 	dir, buildDir, out       string
 	keep                     bool
 	rssChild                 string // hidden: run as the RSS child on this home
+	daemon                   bool   // measure the daemon (command_bench_daemon.go)
 }
 
 func newBenchCommand(g *globals) *cobra.Command {
@@ -70,6 +71,9 @@ BENCHMARKS.md. Missing a target does not change the exit code.`,
 			if o.rssChild != "" {
 				return g.benchChild(cmd.Context(), o)
 			}
+			if o.daemon {
+				return g.benchDaemon(cmd, o)
+			}
 			return g.bench(cmd, o)
 		},
 	}
@@ -86,6 +90,7 @@ BENCHMARKS.md. Missing a target does not change the exit code.`,
 	f.StringVar(&o.out, "out", "", "also write the results as Markdown to this file")
 	f.StringVar(&o.rssChild, "rss-child", "", "run as the RSS child: --pays pays through the engine on this home")
 	_ = f.MarkHidden("rss-child")
+	f.BoolVar(&o.daemon, "daemon", false, "measure the daemon instead (issue 12): API pay vs PaySync vs the floor, event delivery, the daemon's peak RSS after --rss-pays API pays, serve start-up on the largest --history")
 	return cmd
 }
 

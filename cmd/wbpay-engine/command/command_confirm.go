@@ -37,6 +37,9 @@ person must act, 1 (L0008) when no payment was waiting.`,
   wbpay-engine confirm --cancel -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if c := g.daemon(cmd.Context()); c != nil {
+				return g.runViaDaemon(cmd.Context(), c, daemonRequest{op: "pay-confirm", body: map[string]any{"confirm": !cancel}})
+			}
 			recs, err := g.recoverAll(cmd, func(ctx context.Context, eng *wbpay.Engine) {
 				g.helpWaiting(ctx, eng, cancel)
 			})

@@ -2,6 +2,7 @@ package command
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -61,6 +62,13 @@ var csvHeader = []string{"seq", "time", "txnId", "event", "from", "to", "request
 	"errorType", "errorCode", "errorSubCode", "errorMessage", "action", "note", "prevHash", "hash"}
 
 func (g *globals) export(format, out string, since, until timeFlag) error {
+	if c := g.daemon(context.Background()); c != nil {
+		return g.writeExport(out, exportVia(context.Background(), c, format, since, until))
+	}
+	return g.exportDirect(format, out, since, until)
+}
+
+func (g *globals) exportDirect(format, out string, since, until timeFlag) error {
 	j, err := g.openJournal()
 	noJournal := errors.Is(err, errNoJournal)
 	if err != nil && !noJournal {
@@ -102,6 +110,12 @@ func (g *globals) export(format, out string, since, until timeFlag) error {
 		}
 		return bw.Flush()
 	}
+	return g.writeExport(out, fill)
+}
+
+// writeExport writes fill's output to stdout or, atomically, to out.
+func (g *globals) writeExport(out string, fill func(io.Writer) error) error {
+	var err error
 	if out == "" {
 		err = fill(g.stdout)
 	} else {

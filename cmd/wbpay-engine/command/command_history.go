@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -72,6 +73,9 @@ POS, or another wbpay-engine) holds the home, it reports L0006 and exits 1.`,
 }
 
 func (g *globals) history(q journal.Query) error {
+	if c := g.daemon(context.Background()); c != nil {
+		return g.historyVia(context.Background(), c, q)
+	}
 	j, err := g.openJournal()
 	if errors.Is(err, errNoJournal) {
 		return g.printHistory(nil, nil)

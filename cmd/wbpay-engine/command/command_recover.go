@@ -50,6 +50,9 @@ damaged).`,
   wbpay-engine recover --home /var/lib/wbpay --gateway-wait 10m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if c := g.daemon(cmd.Context()); c != nil {
+				return g.recoverVia(cmd.Context(), c)
+			}
 			recs, err := g.recoverAll(cmd, nil)
 			if err != nil {
 				return err

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -57,6 +58,9 @@ type timelineJSON struct {
 }
 
 func (g *globals) show(id string) error {
+	if c := g.daemon(context.Background()); c != nil {
+		return g.showVia(context.Background(), c, id)
+	}
 	j, err := g.openJournal()
 	if errors.Is(err, errNoJournal) {
 		return withExit(ExitLibrary, fmt.Errorf("transaction %q not found: %w", id, err))

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -51,6 +52,9 @@ type verifyJSON struct {
 }
 
 func (g *globals) verify() error {
+	if c := g.daemon(context.Background()); c != nil {
+		return g.verifyVia(context.Background(), c)
+	}
 	j, err := g.openJournal()
 	if errors.Is(err, errNoJournal) {
 		if g.json() {

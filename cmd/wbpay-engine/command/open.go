@@ -83,11 +83,13 @@ func (g *globals) openEngine(ctx context.Context) (*wbpay.Engine, error) {
 	if g.verbose {
 		opts = append(opts, wbpay.WithLogTee(stderrCore(g)))
 	}
-	wait := g.gatewayWait
-	if wait <= 0 {
-		wait = defaultGatewayWait
+	// gatewayWait < 0 (the daemon): wait for the gateway as long as it takes.
+	if wait := g.gatewayWait; wait >= 0 {
+		if wait == 0 {
+			wait = defaultGatewayWait
+		}
+		opts = append(opts, wbpay.WithRecoveryPatience(wait))
 	}
-	opts = append(opts, wbpay.WithRecoveryPatience(wait))
 	opts = append(opts, g.engineOpts...)
 	eng, err := wbpay.Open(ctx, opts...)
 	if err != nil {

@@ -22,6 +22,9 @@ type requestFunc func(ctx context.Context, eng *wbpay.Engine) (*wbpay.Result, er
 // waits for), closes the engine and prints the result. The exit code says
 // where the request ended (see ExitCodesHelp).
 func (g *globals) runRequest(cmd *cobra.Command, req wbpay.Request, call requestFunc) error {
+	if err, ok := g.tryDaemon(cmd.Context(), req); ok { // a daemon holds the home: through its API
+		return err
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	eng, err := g.openEngine(ctx)
@@ -42,7 +45,9 @@ func (g *globals) runRequest(cmd *cobra.Command, req wbpay.Request, call request
 	}
 	ap := g.startApproval(ctx, eng)
 	pr := g.startProgress(ctx, eng)
+	sf := g.startStreamFollower(eng)
 	res, err := call(ctx, eng)
+	sf.stop()
 	pr.stop()
 	ap.stop()
 	if err != nil {
@@ -64,11 +69,13 @@ func (g *globals) report(res *wbpay.Result) error {
 	if g.onResult != nil {
 		g.onResult(res)
 	}
-	if g.json() {
+	switch {
+	case g.events == "jsonl": // stdout holds the events only
+	case g.json():
 		if err := writeJSON(g.stdout, toResultJSON(res)); err != nil {
 			return withExit(ExitLibrary, err)
 		}
-	} else {
+	default:
 		printResult(g.stdout, res)
 	}
 	if code := exitForResult(res); code != ExitOK {

@@ -75,7 +75,8 @@ type globals struct {
 	httpTimeout time.Duration // hidden --http-timeout: wbpay.WithHTTPTimeout (demo, tests)
 	gatewayWait time.Duration // recover --gateway-wait; 0: defaultGatewayWait
 	verbose     bool
-	again       bool // request verbs' --again: send even though recovery just settled the same request
+	events      string // --events: "" or jsonl (each event of a request on stdout as it happens)
+	again       bool   // request verbs' --again: send even though recovery just settled the same request
 
 	stdin  io.Reader
 	stdout io.Writer
@@ -161,6 +162,7 @@ prompts and logs go to stderr.
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table (for people) or json (for scripts)")
 	pf.StringVar(&g.gatewayCA, "gateway-ca", "", "PEM file of CA certificates to trust for the gateway's TLS certificate (a private CA, or the demo's simulator)")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "also write the engine's log (at its LogLevel) to stderr")
+	pf.StringVar(&g.events, "events", "", "with jsonl, request verbs write each event (state, complete, error) to stdout as one JSON line as it happens, instead of the result")
 	pf.DurationVar(&g.httpTimeout, "http-timeout", 0, "override HttpTimeout (for loopback simulators)")
 	_ = pf.MarkHidden("http-timeout")
 	for _, add := range verbs {
@@ -178,6 +180,9 @@ func (g *globals) validate() error {
 	}
 	if g.home == "" {
 		return usageErrorf("--home is empty")
+	}
+	if g.events != "" && g.events != "jsonl" {
+		return usageErrorf("--events %q: want jsonl", g.events)
 	}
 	if g.httpTimeout < 0 {
 		return usageErrorf("--http-timeout %s is negative", g.httpTimeout)
