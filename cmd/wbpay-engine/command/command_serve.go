@@ -108,6 +108,10 @@ func version() string {
 	return "devel"
 }
 
+// serveVerifyEvery is how often the daemon verifies its whole journal
+// (once right after start, then at this interval).
+const serveVerifyEvery = time.Hour
+
 // serveStopBudget bounds the stop: the engine's close, then the HTTP
 // server's (local-api.md: exit within 10 s).
 const serveStopBudget = 8 * time.Second
@@ -131,6 +135,9 @@ func (g *globals) serve(ctx context.Context, f serveFlags, ready func(url string
 		return withExit(ExitLibrary, fmt.Errorf("%s: %w", paytree.L0001, err))
 	}
 	g.gatewayWait = -1 // the daemon waits for the gateway as long as it takes
+	// A long-running engine verifies its whole journal in the background,
+	// so damage outside what Open checks is found before a later send.
+	g.engineOpts = append(g.engineOpts, wbpay.WithBackgroundVerify(serveVerifyEvery))
 	eng, err := g.openEngine(ctx)
 	if err != nil {
 		return err
