@@ -845,6 +845,17 @@ func escalatedCause(cause *Error) *Error {
 	return cause
 }
 
+// notWaiting ends PayConfirm's reach of this run before the wait's end is
+// journaled, so a PayConfirm after the final state is visible gets L0008
+// instead of being taken by a run that no longer reads it.
+func (r *run) notWaiting() {
+	r.e.mu.Lock()
+	if r.e.waiting == r {
+		r.e.waiting = nil
+	}
+	r.e.mu.Unlock()
+}
+
 // setWaiting lets PayConfirm reach this run.
 func (r *run) setWaiting() {
 	r.e.mu.Lock()
@@ -859,13 +870,7 @@ func (r *run) approvalWait() {
 	cfg := r.e.cfg
 	polling := cfg.PayConfirmPollingMode || r.recovered
 	r.setWaiting()
-	defer func() {
-		r.e.mu.Lock()
-		if r.e.waiting == r {
-			r.e.waiting = nil
-		}
-		r.e.mu.Unlock()
-	}()
+	defer r.notWaiting()
 	deadline := r.txn.WaitingSince.Add(cfg.PayConfirmPollingTimeout)
 	nextPoll := r.txn.WaitingSince.Add(cfg.PayConfirmPollingWait)
 	for {
@@ -873,6 +878,7 @@ func (r *run) approvalWait() {
 		if !now.Before(deadline) {
 			r.cause = errorf(paytree.E2005, "no approval within %s", cfg.PayConfirmPollingTimeout)
 			r.cause.Action = paytree.Customer
+			r.notWaiting()
 			r.reverseCharge()
 			return
 		}
@@ -900,11 +906,13 @@ func (r *run) approvalWait() {
 		entry := outcomeEntry(paytree.OpConfirm, r.txn.Step.RequestID, res, err)
 		switch {
 		case v == vDone || v == vFailed:
+			r.notWaiting()
 			r.onChargeAnswer(res, true)
 			return
 		case explicit && !flag:
 			// The cashier ended the wait without a payment: undo it.
 			r.cause = errorf(paytree.E2004, "the approval wait was ended without payment")
+			r.notWaiting()
 			r.reverseCharge()
 			return
 		}

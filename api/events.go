@@ -254,6 +254,18 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, e)
 		return
 	}
+	pos := after
+	var c *sseClient
+	if !replay {
+		// Join before the answer's headers: a client that takes the 200 as
+		// "subscribed" must not miss an event raised in between.
+		for {
+			var ok bool
+			if c, pos, ok = s.hub.join(^uint64(0)); ok {
+				break
+			}
+		}
+	}
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -271,18 +283,12 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return rc.Flush() == nil
 	}
 	if !write([]byte(": wbpay events\n\n")) {
+		if c != nil {
+			s.hub.leave(c)
+		}
 		return
 	}
-	pos := after
-	var c *sseClient
-	if !replay {
-		for {
-			var ok bool
-			if c, pos, ok = s.hub.join(^uint64(0)); ok {
-				break
-			}
-		}
-	} else {
+	if replay {
 		for c == nil {
 			cache := map[string]*journal.Txn{}
 			err := s.eng.StreamAfter(pos, func(ev wbpay.StreamEvent) error {

@@ -1,0 +1,7 @@
+package jp.wellba.wbpay;
+
+/** Receives ErrorEvent. */
+@FunctionalInterface
+public interface WbCPSErrorListener {
+    void onError(WbCPSRequestType type, WbCPSResponseError error);
+}
