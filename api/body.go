@@ -67,6 +67,11 @@ var bodySpecs = map[string][]fieldSpec{
 	"pay-confirm": {
 		{name: "confirm", kind: kindBool, required: true},
 	},
+	"resolve": {
+		{name: "outcome", kind: kindString, required: true, min: 1, max: 16},
+		{name: "operator", kind: kindString, required: true, min: 1, max: 64},
+		{name: "note", kind: kindString, required: true, min: 1, max: 512},
+	},
 }
 
 // parsed is a request body after checking: each field's value by name

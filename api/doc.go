@@ -5,8 +5,14 @@
 // each outcome as Server-Sent Events and audit the journal while the daemon
 // holds the home.
 //
+// The store-day routes (storeday.go) serve the engine's Report, Receipt,
+// PrintReceipt (with package slip's layout) and Resolve; their report and
+// receipt objects are the engine's own JSON forms, so the CLI prints the
+// same through the daemon as without it.
+//
 // The server drives the root Engine only through its public API (Submit,
-// PayConfirm, StreamAfter/StreamChanged, Journal reads); it never writes
+// PayConfirm, StreamAfter/StreamChanged, Journal reads, Report, Receipt,
+// PrintReceipt, Resolve); it never writes
 // the journal itself and keeps no state of its own that a crash could lose:
 //
 //   - A request method answers once the engine has journaled the first

@@ -60,6 +60,7 @@ type exchange struct {
 	status     int
 	method     string
 	path       string
+	query      string
 	bodyPrefix string
 }
 
@@ -70,6 +71,22 @@ type checker struct {
 	router routers.Router
 	mu     sync.Mutex
 	log    []exchange
+	// semantic holds the requests ("METHOD path?query") that are valid
+	// for the file but refused for what they name (400 L0003: a
+	// transaction not finished or not escalated, an outcome that does not
+	// fit, a day that has not begun).
+	semantic map[string]bool
+}
+
+// refusedFor marks method path (with its query) as refused for what it
+// names, not for its form.
+func (c *checker) refusedFor(method, pathQuery string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.semantic == nil {
+		c.semantic = map[string]bool{}
+	}
+	c.semantic[method+" "+pathQuery] = true
 }
 
 var authOK = func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
@@ -90,7 +107,7 @@ func (c *checker) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex := exchange{status: resp.StatusCode, method: req.Method, path: req.URL.Path}
+	ex := exchange{status: resp.StatusCode, method: req.Method, path: req.URL.Path, query: req.URL.RawQuery}
 	route, params, rerr := c.router.FindRoute(req)
 	sse := resp.Header.Get("Content-Type") == "text/event-stream"
 	var respBody []byte
@@ -149,6 +166,15 @@ func TestOpenAPI(t *testing.T) {
 	d.request("GET", "/v1/transactions?wait=0", nil) // unknown parameter for the list: refused
 	w := d.request("POST", "/v1/pay?wait=30", map[string]any{"payType": "PAYPAY", "amount": 700, "userCode": classCode(1)})
 	require.Equal(t, "waiting", w.str("state"), "%s", w.raw)
+	// While the pay waits, its sequence holds the engine: no close.
+	busy := d.request("POST", "/v1/reports/daily", nil)
+	assert.Equal(t, http.StatusConflict, busy.status, "%s", busy.raw)
+	assert.Equal(t, "L0004", busy.errCode())
+	chk.refusedFor("GET", "/v1/transactions/"+w.str("id")+"/receipt")
+	unfinished := d.request("GET", "/v1/transactions/"+w.str("id")+"/receipt", nil)
+	assert.Equal(t, http.StatusBadRequest, unfinished.status, "no receipt before the end: %s", unfinished.raw)
+	assert.Equal(t, "id", unfinished.errField())
+	d.request("GET", "/v1/reports/interim", nil)
 	d.request("POST", "/v1/pay", map[string]any{"payType": "PAYPAY", "amount": 1, "userCode": classCode(0)}) // 409 L0004
 	poll(t, 30*time.Second, "the waiting pay to be approved", func() bool {
 		a := d.request("POST", "/v1/pay-confirm?wait=10", map[string]any{"confirm": true})
@@ -183,6 +209,7 @@ func TestOpenAPI(t *testing.T) {
 	d.request("POST", "/v1/pay-confirm", map[string]any{})
 	d.request("POST", "/v1/pay?wait=301", map[string]any{"payType": "PAYPAY", "amount": 1, "userCode": "1"})
 	d.request("POST", "/v1/pay", map[string]any{"payType": "PAYPAY", "amount": 1, "userCode": "1"}, "Idempotency-Key", "bad key")
+	storeDayExchanges(t, e, d, chk, id, order)
 	d.request("GET", "/v1/health", nil, "Authorization", "")
 	d.request("GET", "/v1/health", nil, "Authorization", "Bearer "+strings.Repeat("f", 64))
 	d.request("GET", "/v1/health", nil, "Origin", "http://localhost")
@@ -208,7 +235,8 @@ func TestOpenAPI(t *testing.T) {
 		assert.NoError(t, ex.respErr, "%s: the answer matches the file (%s)", name, ex.bodyPrefix)
 		if ex.reqErr != nil {
 			assert.True(t, ex.status >= 400 && ex.status < 500, "%s: a request the file calls invalid was not refused (%v)", name, ex.reqErr)
-		} else if !strings.Contains(ex.bodyPrefix, "unknown query parameter") { // OpenAPI cannot forbid extra parameters
+		} else if pq := ex.path + "?" + ex.query; !strings.Contains(ex.bodyPrefix, "unknown query parameter") && // OpenAPI cannot forbid extra parameters
+			!chk.semantic[ex.method+" "+strings.TrimSuffix(pq, "?")] {
 			assert.NotEqual(t, http.StatusBadRequest, ex.status, "%s: a request valid for the file was refused: %s", name, ex.bodyPrefix)
 		}
 	}
@@ -251,3 +279,46 @@ func checkStreamLines(t *testing.T, d *daemon) {
 
 // old is a client that does not validate (for raw reads).
 func old(testing.TB) *http.Client { return &http.Client{} }
+
+// storeDayExchanges runs the store-day routes for TestOpenAPI: receipts
+// and prints of pay id, an escalated refund of order resolved, reports,
+// and each kind of refusal.
+func storeDayExchanges(t *testing.T, e *env, d *daemon, chk *checker, id, order string) {
+	t.Helper()
+	none := "/v1/transactions/" + strings.Repeat("0", 32)
+	rc := "/v1/transactions/" + id + "/receipt"
+	d.request("GET", rc, nil)
+	d.request("GET", none+"/receipt", nil)
+	d.request("POST", rc, nil)
+	d.request("POST", rc+"?"+q("copy", "merchant", "width", "42"), nil)
+	reprint := d.request("POST", rc+"?"+q("copy", "merchant", "width", "42"), nil)
+	assert.Equal(t, true, reprint.body["reprint"], "%s", reprint.raw)
+	d.request("POST", rc+"?copy=shop", nil)
+	d.request("POST", rc+"?width=40", nil)
+	d.request("POST", none+"/receipt", nil)
+
+	esc := escalatedRefund(t, e, d, order, 100)
+	res := "/v1/transactions/" + esc.str("id") + "/resolve"
+	d.request("POST", res, map[string]any{"outcome": "refunded", "operator": "sato", "note": "n", "extra": true})
+	d.request("POST", res, map[string]any{"outcome": "refunded", "operator": "sato"})
+	d.request("POST", res, map[string]any{"outcome": "lost", "operator": "sato", "note": "n"})
+	chk.refusedFor("POST", res)
+	unfit := d.request("POST", res, map[string]any{"outcome": "paid", "operator": "sato", "note": "n"})
+	assert.Equal(t, "outcome", unfit.errField(), "%s", unfit.raw)
+	d.request("POST", none+"/resolve", map[string]any{"outcome": "paid", "operator": "sato", "note": "n"})
+	ok := d.request("POST", res, map[string]any{"outcome": "refunded", "operator": "sato", "note": "CPS ticket 1"})
+	assert.Equal(t, "resolved", ok.str("state"), "%s", ok.raw)
+	d.request("POST", res, map[string]any{"outcome": "refunded", "operator": "sato", "note": "again"}) // no longer escalated
+
+	d.request("GET", "/v1/reports/interim", nil)
+	d.request("GET", "/v1/reports/interim?"+q("date", today()), nil)
+	d.request("GET", "/v1/reports/interim?date=1-2-3", nil)
+	d.request("GET", "/v1/reports/interim?dat="+today(), nil)
+	chk.refusedFor("GET", "/v1/reports/interim?date=2099-01-01")
+	d.request("GET", "/v1/reports/interim?date=2099-01-01", nil)
+	d.request("POST", "/v1/reports/daily?date=20261201", nil)
+	closed := d.request("POST", "/v1/reports/daily?"+q("date", today()), nil)
+	assert.Equal(t, false, closed.body["reprint"], "%s", closed.raw)
+	again := d.request("POST", "/v1/reports/daily", nil)
+	assert.Equal(t, true, again.body["reprint"], "%s", again.raw)
+}

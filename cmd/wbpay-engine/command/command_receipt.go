@@ -28,6 +28,8 @@ copy is the original, every later one is marked 再発行 (reprint) with its
 number and the first print's time. A slip can be reprinted at any time.
 
 -o json prints the receipt data, the copy and the print count instead.
+While a daemon (wbpay-engine serve) holds the home, receipt goes through
+its API (the print is counted in the same journal).
 Exit code 0 when printed, 1 for an unknown or unfinished transaction.`,
 		Example: `  wbpay-engine receipt 0195f3a2b4c07d3e9a1b2c3d4e5f6071
   wbpay-engine receipt 0195f3a2b4c07d3e9a1b2c3d4e5f6071 --copy merchant --width 42
@@ -42,6 +44,17 @@ Exit code 0 when printed, 1 for an unknown or unfinished transaction.`,
 			// costs an original.
 			if width != slip.Width32 && width != slip.Width42 {
 				return usageErrorf("--width %d: want 32 or 42", width)
+			}
+			if d := g.daemon(cmd.Context()); d != nil {
+				sl, err := d.PrintReceipt(cmd.Context(), args[0], c, width)
+				if err != nil {
+					return g.daemonFailed(err)
+				}
+				if g.json() {
+					return jsonOrExit(g, &sl.Printed)
+				}
+				fmt.Fprint(g.stdout, sl.Text)
+				return nil
 			}
 			eng, err := g.openEngine(cmd.Context())
 			if err != nil {

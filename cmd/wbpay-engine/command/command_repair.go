@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wbpay/wbpay"
+	"github.com/wbpay/wbpay/api/client"
 	"github.com/wbpay/wbpay/journal"
 )
 
@@ -34,7 +36,8 @@ could not be carried over: the Seq ranges and the transactions.
 Unfinished transactions are carried over like the others: the next start
 (or wbpay-engine recover) finishes them. The damage record left by verify is
 moved aside, so new requests are accepted again. Stop the engine first:
-repair refuses a journal in use (L0006).
+repair refuses a journal in use (L0006), and a home a running daemon
+(wbpay-engine serve) serves: stop the daemon (or its service), then repair.
 
 Exit code 0 when the journal was rebuilt (read the report: entries may have
 been lost), 1 when it was not (intact, in use, or the copy exists).`,
@@ -62,6 +65,9 @@ type repairJSON struct {
 func (g *globals) repair() error {
 	if err := g.checkHome(); err != nil {
 		return err
+	}
+	if _, info, err := client.Discover(context.Background(), g.home); err == nil {
+		return withExit(ExitLibrary, fmt.Errorf("a daemon (wbpay-engine serve, pid %d, %s) serves this home: stop it first, then repair (repair rewrites the journal file the daemon holds open)", info.PID, info.URL))
 	}
 	path := filepath.Join(g.home, wbpay.JournalFile)
 	if _, err := os.Stat(path); err != nil {

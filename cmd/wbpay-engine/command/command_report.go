@@ -1,10 +1,12 @@
 package command
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -35,6 +37,9 @@ belongs to the next business day, which began with the close.
 the next business day). daily without --date run twice reprints today.
 --csv prints CSV instead of the table, -o json the report as JSON.
 
+While a daemon (wbpay-engine serve) holds the home, report goes through
+its API, with the same output.
+
 Exit code 0 when printed, 1 when the day has not begun or the journal
 cannot be read or written.`,
 		Example: `  wbpay-engine report interim
@@ -50,21 +55,9 @@ cannot be read or written.`,
 			if asCSV && g.json() {
 				return usageErrorf("--csv and -o json exclude each other")
 			}
-			eng, err := g.openEngine(cmd.Context())
+			rep, err := g.dayReport(cmd.Context(), kind, date)
 			if err != nil {
 				return err
-			}
-			defer eng.Close()
-			if kind == wbpay.ReportDaily {
-				// Let recovery finish what it can first: a close counts
-				// only settled money.
-				if err := g.awaitRecovery(cmd.Context(), eng); err != nil {
-					return err
-				}
-			}
-			rep, err := eng.Report(kind, date)
-			if err != nil {
-				return withExit(ExitLibrary, err)
 			}
 			switch {
 			case g.json():
@@ -83,6 +76,42 @@ cannot be read or written.`,
 	f.StringVar(&date, "date", "", "business day YYYY-MM-DD (JST); default today (interim: the current business day)")
 	f.BoolVar(&asCSV, "csv", false, "print CSV (one row per line, totals, net, open transactions)")
 	return cmd
+}
+
+// dayReport computes the report through the daemon serving the home, or
+// with the engine opened on the home when none does.
+func (g *globals) dayReport(ctx context.Context, kind wbpay.ReportKind, date string) (*wbpay.Report, error) {
+	if c := g.daemon(ctx); c != nil {
+		if len(date) == 8 && !strings.Contains(date, "-") { // YYYYMMDD, as the engine takes it
+			date = date[:4] + "-" + date[4:6] + "-" + date[6:]
+		}
+		var rep *wbpay.Report
+		err := g.retryRecovering(ctx, c, func() (err error) {
+			rep, err = c.Report(ctx, kind, date)
+			return err
+		})
+		if err != nil {
+			return nil, g.daemonFailed(err)
+		}
+		return rep, nil
+	}
+	eng, err := g.openEngine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	if kind == wbpay.ReportDaily {
+		// Let recovery finish what it can first: a close counts
+		// only settled money.
+		if err := g.awaitRecovery(ctx, eng); err != nil {
+			return nil, err
+		}
+	}
+	rep, err := eng.Report(kind, date)
+	if err != nil {
+		return nil, withExit(ExitLibrary, err)
+	}
+	return rep, nil
 }
 
 // reportTitle names the report as printed.

@@ -1,11 +1,14 @@
 package command
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wbpay/wbpay"
+	"github.com/wbpay/wbpay/api/client"
 	"github.com/wbpay/wbpay/fsm"
 )
 
@@ -27,6 +30,9 @@ It never sends anything to the gateway: it only records. The outcome must fit
 the operation: a pay paid, reversed or failed; a deposit deposited, reversed
 or failed; a refund refunded or failed; a reverse reversed or failed.
 
+While a daemon (wbpay-engine serve) holds the home, resolve goes through
+its API.
+
 --operator names who records it (default: the USER of this shell); --note
 says what CPS said (their reference number, for example).
 
@@ -45,17 +51,9 @@ outcome that does not fit, the home in use).`,
 			if note == "" {
 				return usageErrorf("--note is empty: say what CPS said")
 			}
-			eng, err := g.openEngine(cmd.Context())
+			res, err := g.resolve(cmd.Context(), args[0], outcome, operator, note)
 			if err != nil {
 				return err
-			}
-			defer eng.Close()
-			if err := g.awaitRecovery(cmd.Context(), eng); err != nil {
-				return err
-			}
-			res, err := eng.Resolve(args[0], fsm.State(outcome), operator, note)
-			if err != nil {
-				return withExit(ExitLibrary, err)
 			}
 			if g.json() {
 				return jsonOrExit(g, toResultJSON(res))
@@ -71,4 +69,40 @@ outcome that does not fit, the home in use).`,
 	_ = cmd.MarkFlagRequired("outcome")
 	_ = cmd.MarkFlagRequired("note")
 	return cmd
+}
+
+// resolve records the resolution through the daemon serving the home, or
+// with the engine opened on the home when none does.
+func (g *globals) resolve(ctx context.Context, id, outcome, operator, note string) (*wbpay.Result, error) {
+	if c := g.daemon(ctx); c != nil {
+		var t client.Transaction
+		err := g.retryRecovering(ctx, c, func() (err error) {
+			t, err = c.Resolve(ctx, id, outcome, operator, note)
+			return err
+		})
+		if err != nil {
+			return nil, g.daemonFailed(err)
+		}
+		// As the engine's Result of Resolve: no events, and the receipt
+		// of the transaction now that it is resolved.
+		res := resultOf(t, nil)
+		res.Events = nil
+		if rc, err := c.Receipt(ctx, id); err == nil {
+			res.Receipt = rc
+		}
+		return res, nil
+	}
+	eng, err := g.openEngine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	if err := g.awaitRecovery(ctx, eng); err != nil {
+		return nil, err
+	}
+	res, err := eng.Resolve(id, fsm.State(outcome), operator, note)
+	if err != nil {
+		return nil, withExit(ExitLibrary, err)
+	}
+	return res, nil
 }
