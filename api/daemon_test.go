@@ -3,6 +3,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -54,6 +55,13 @@ func TestDaemonPayClasses(t *testing.T) {
 			last := got[len(got)-1]
 			assert.Equal(t, c.finalKind, last.kind)
 			assert.Equal(t, c.state, last.txn()["state"])
+			// The final event's transaction carries what a slip needs (issue 14.1).
+			rc, ok := last.txn()["receipt"].(map[string]any)
+			require.True(t, ok, "final event has a receipt: %v", last.txn())
+			assert.Equal(t, "PayPay", rc["channelJa"])
+			assert.Equal(t, "123456789012", rc["merchantId"])
+			assert.Equal(t, "R-"+c.name[:7], rc["receiptNo"])
+			assert.NotContains(t, fmt.Sprint(rc), classCode(c.class), "no full userCode on the slip")
 			var waiting bool
 			for _, g := range got {
 				if g.kind == "complete" && g.data["transactionId"] == id && g.txn()["transStatus"] == "WAITING" {

@@ -32,6 +32,9 @@ type txnBody struct {
 	Error          *errorBody `json:"error"`
 	IdempotencyKey *string    `json:"idempotencyKey"`
 	UserCodeMasked *string    `json:"userCodeMasked"`
+	// Receipt is what a slip needs (brand, store, JST time, …) once the
+	// transaction is finished; null before.
+	Receipt *wbpay.Receipt `json:"receipt"`
 }
 
 func strPtr(s string) *string {
@@ -139,10 +142,13 @@ func voidUntil(eng *wbpay.Engine, t *journal.Txn) *string {
 	return strPtr(t.CreatedAt.Add(w).In(paytree.JST).Format(time.RFC3339))
 }
 
-// txnOf is toTxn with the void deadline.
+// txnOf is toTxn with the void deadline and, once finished, the receipt.
 func txnOf(eng *wbpay.Engine, t *journal.Txn) txnBody {
 	b := toTxn(t)
 	b.VoidUntil = voidUntil(eng, t)
+	if t.State.Terminal() {
+		b.Receipt, _ = eng.Receipt(t.ID) // nil when it has none (a day's close)
+	}
 	return b
 }
 
