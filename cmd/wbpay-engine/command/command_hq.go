@@ -78,6 +78,39 @@ func (o *hqOptions) pool(ctx context.Context) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+// hqQuery opens the HQ database, runs query on it and closes it; a failed
+// query exits 1.
+func hqQuery[T any](ctx context.Context, o *hqOptions, query func(context.Context, *pgxpool.Pool) (T, error)) (T, error) {
+	var zero T
+	pool, err := o.pool(ctx)
+	if err != nil {
+		return zero, err
+	}
+	defer pool.Close()
+	v, err := query(ctx, pool)
+	if err != nil {
+		return zero, withExit(ExitLibrary, err)
+	}
+	return v, nil
+}
+
+// printList writes items as a JSON array (never null) or as a table with
+// header and one row of each.
+func printList[T any](g *globals, items []T, header []string, row func(T) []string) error {
+	if g.json() {
+		if items == nil {
+			items = []T{}
+		}
+		return jsonOrExit(g, items)
+	}
+	rows := make([][]string, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, row(it))
+	}
+	table(g.stdout, header, rows)
+	return nil
+}
+
 func newHQCollect(g *globals, o *hqOptions) *cobra.Command {
 	var durable string
 	var batch int
@@ -143,14 +176,9 @@ Exit code 0 when something matched, 3 when nothing did.`,
 			if q == (hq.FindQuery{Limit: q.Limit}) {
 				return usageErrorf("give at least one of --receipt, --order, --txn, --store, --terminal, --since, --until")
 			}
-			pool, err := o.pool(cmd.Context())
+			ts, err := hqQuery(cmd.Context(), o, func(ctx context.Context, pool *pgxpool.Pool) ([]hq.Txn, error) { return hq.Find(ctx, pool, q) })
 			if err != nil {
 				return err
-			}
-			defer pool.Close()
-			ts, err := hq.Find(cmd.Context(), pool, q)
-			if err != nil {
-				return withExit(ExitLibrary, err)
 			}
 			return printHQTxns(g, ts, true)
 		},
@@ -178,14 +206,9 @@ escalated (a person must act) or not finished (the view hq_attention).`,
   wbpay-engine hq attention --limit 20 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pool, err := o.pool(cmd.Context())
+			ts, err := hqQuery(cmd.Context(), o, func(ctx context.Context, pool *pgxpool.Pool) ([]hq.Txn, error) { return hq.Attention(ctx, pool, limit) })
 			if err != nil {
 				return err
-			}
-			defer pool.Close()
-			ts, err := hq.Attention(cmd.Context(), pool, limit)
-			if err != nil {
-				return withExit(ExitLibrary, err)
 			}
 			return printHQTxns(g, ts, false)
 		},
@@ -239,27 +262,13 @@ func newHQTotals(g *globals, o *hqOptions) *cobra.Command {
 			if q.By != "store" && q.By != "terminal" {
 				return usageErrorf("--by %q: want store or terminal", q.By)
 			}
-			pool, err := o.pool(cmd.Context())
+			ts, err := hqQuery(cmd.Context(), o, func(ctx context.Context, pool *pgxpool.Pool) ([]hq.Total, error) { return hq.Totals(ctx, pool, q) })
 			if err != nil {
 				return err
 			}
-			defer pool.Close()
-			ts, err := hq.Totals(cmd.Context(), pool, q)
-			if err != nil {
-				return withExit(ExitLibrary, err)
-			}
-			if g.json() {
-				if ts == nil {
-					ts = []hq.Total{}
-				}
-				return jsonOrExit(g, ts)
-			}
-			rows := make([][]string, 0, len(ts))
-			for _, t := range ts {
-				rows = append(rows, []string{t.Day, t.Store, t.Terminal, t.Channel, t.Op, t.State, strconv.FormatInt(t.N, 10), yen(t.Amount)})
-			}
-			table(g.stdout, []string{"DAY", "STORE", "TERMINAL", "CHANNEL", "OP", "STATE", "COUNT", "AMOUNT"}, rows)
-			return nil
+			return printList(g, ts, []string{"DAY", "STORE", "TERMINAL", "CHANNEL", "OP", "STATE", "COUNT", "AMOUNT"}, func(t hq.Total) []string {
+				return []string{t.Day, t.Store, t.Terminal, t.Channel, t.Op, t.State, strconv.FormatInt(t.N, 10), yen(t.Amount)}
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -283,28 +292,16 @@ holds for it (what is still to be collected).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			pool, err := o.pool(ctx)
+			ls, err := hqQuery(ctx, o, func(ctx context.Context, pool *pgxpool.Pool) ([]hq.Lag, error) { return hq.Lags(ctx, pool) })
 			if err != nil {
 				return err
-			}
-			defer pool.Close()
-			ls, err := hq.Lags(ctx, pool)
-			if err != nil {
-				return withExit(ExitLibrary, err)
 			}
 			if o.nats != "" {
 				if err := streamSeqs(ctx, o, ls); err != nil {
 					return withExit(ExitLibrary, err)
 				}
 			}
-			if g.json() {
-				if ls == nil {
-					ls = []hq.Lag{}
-				}
-				return jsonOrExit(g, ls)
-			}
-			rows := make([][]string, 0, len(ls))
-			for _, l := range ls {
+			return printList(g, ls, []string{"TERMINAL", "STORE", "LAST SEQ AT HQ", "LAST IN STREAM", "MISSING", "FINDINGS", "CHAIN", "LAST SHIPPED (JST)"}, func(l hq.Lag) []string {
 				stream, shipped := "", ""
 				if o.nats != "" {
 					stream = strconv.FormatUint(l.StreamSeq, 10)
@@ -312,11 +309,9 @@ holds for it (what is still to be collected).`,
 				if l.LastShippedAt != nil {
 					shipped = jst(*l.LastShippedAt)
 				}
-				rows = append(rows, []string{l.Terminal, l.Store, strconv.FormatInt(l.MaxSeq, 10), stream, strconv.FormatInt(l.Missing, 10),
-					strconv.FormatInt(l.Findings, 10), l.Chain, shipped})
-			}
-			table(g.stdout, []string{"TERMINAL", "STORE", "LAST SEQ AT HQ", "LAST IN STREAM", "MISSING", "FINDINGS", "CHAIN", "LAST SHIPPED (JST)"}, rows)
-			return nil
+				return []string{l.Terminal, l.Store, strconv.FormatInt(l.MaxSeq, 10), stream, strconv.FormatInt(l.Missing, 10),
+					strconv.FormatInt(l.Findings, 10), l.Chain, shipped}
+			})
 		},
 	}
 	return cmd
@@ -365,27 +360,15 @@ bad-body, bad-record, out-of-order; see docs/hq.md), by terminal and Seq.`,
   wbpay-engine hq findings --terminal 1234501234561 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pool, err := o.pool(cmd.Context())
+			fs, err := hqQuery(cmd.Context(), o, func(ctx context.Context, pool *pgxpool.Pool) ([]hq.Finding, error) {
+				return hq.Findings(ctx, pool, terminal)
+			})
 			if err != nil {
 				return err
 			}
-			defer pool.Close()
-			fs, err := hq.Findings(cmd.Context(), pool, terminal)
-			if err != nil {
-				return withExit(ExitLibrary, err)
-			}
-			if g.json() {
-				if fs == nil {
-					fs = []hq.Finding{}
-				}
-				return jsonOrExit(g, fs)
-			}
-			rows := make([][]string, 0, len(fs))
-			for _, f := range fs {
-				rows = append(rows, []string{f.Terminal, strconv.FormatInt(f.Seq, 10), f.Kind, f.Detail})
-			}
-			table(g.stdout, []string{"TERMINAL", "SEQ", "KIND", "DETAIL"}, rows)
-			return nil
+			return printList(g, fs, []string{"TERMINAL", "SEQ", "KIND", "DETAIL"}, func(f hq.Finding) []string {
+				return []string{f.Terminal, strconv.FormatInt(f.Seq, 10), f.Kind, f.Detail}
+			})
 		},
 	}
 	cmd.Flags().StringVar(&terminal, "terminal", "", "only this terminal")

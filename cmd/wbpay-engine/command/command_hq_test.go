@@ -262,6 +262,17 @@ func TestChainShippingSurvivesKills(t *testing.T) {
 	out = runCLI(t, "hq", "lag", "--db", pg.DSN, "--nats", ns.URL())
 	assert.Contains(t, out, homes[0].term)
 	assert.Contains(t, out, "damaged")
+	out = runCLI(t, "hq", "findings", "--db", pg.DSN)
+	assert.Contains(t, out, "bad-hash")
+	assert.Contains(t, out, "fork")
+	out = runCLI(t, "hq", "findings", "--db", pg.DSN, "--terminal", rebuilt.term, "-o", "json")
+	assert.Contains(t, out, `"fork"`)
+	assert.NotContains(t, out, "bad-hash", "only that terminal's findings")
+	out = runCLI(t, "hq", "totals", "--db", pg.DSN)
+	assert.Contains(t, out, "COUNT")
+	assert.Contains(t, out, "PAYPAY   pay  paid", "per store, channel, operation and state")
+	out = runCLI(t, "hq", "attention", "--db", pg.DSN, "-o", "json")
+	assert.True(t, strings.HasPrefix(strings.TrimSpace(out), "["), "a JSON array, never null: %s", out)
 }
 
 // rebuiltFrom is where the rebuilt journal's fork shows (set by the test).
