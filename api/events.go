@@ -56,7 +56,10 @@ func eventDataOf(eng *wbpay.Engine, ev wbpay.StreamEvent, t *journal.Txn) eventD
 	op := paytree.Operation(0)
 	if t != nil {
 		op = t.Op
-		b := txnOf(eng, t)
+		b := txnNoReceipt(eng, t)
+		if ev.Final && ev.Kind != wbpay.StreamState {
+			b = txnOf(eng, t) // the final event carries the receipt
+		}
 		overlay(&b, ev)
 		d.Transaction = &b
 	}

@@ -144,11 +144,18 @@ func voidUntil(eng *wbpay.Engine, t *journal.Txn) *string {
 
 // txnOf is toTxn with the void deadline and, once finished, the receipt.
 func txnOf(eng *wbpay.Engine, t *journal.Txn) txnBody {
-	b := toTxn(t)
-	b.VoidUntil = voidUntil(eng, t)
+	b := txnNoReceipt(eng, t)
 	if t.State.Terminal() {
 		b.Receipt, _ = eng.Receipt(t.ID) // nil when it has none (a day's close)
 	}
+	return b
+}
+
+// txnNoReceipt is txnOf without the receipt (events but the final one:
+// the receipt's reads stay off the path of every progress event).
+func txnNoReceipt(eng *wbpay.Engine, t *journal.Txn) txnBody {
+	b := toTxn(t)
+	b.VoidUntil = voidUntil(eng, t)
 	return b
 }
 
