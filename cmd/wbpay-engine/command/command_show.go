@@ -84,32 +84,47 @@ func (g *globals) show(id string) error {
 	default:
 		return withExit(ExitLibrary, fmt.Errorf("read the journal: %w", err))
 	}
-	var out []timelineJSON
-	for i, t := range txns {
+	timelines := make([]timeline, 0, len(txns))
+	for _, t := range txns {
 		entries, err := j.Entries(t.ID)
 		if err != nil {
 			return withExit(ExitLibrary, fmt.Errorf("read the journal: %w", err))
 		}
-		if g.json() {
-			tl := timelineJSON{txnJSON: toTxnJSON(t), Entries: make([]entryJSON, 0, len(entries))}
-			for _, e := range entries {
-				tl.Entries = append(tl.Entries, toEntryJSON(e))
+		timelines = append(timelines, timeline{t, entries})
+	}
+	return g.printTimelines(timelines)
+}
+
+// timeline is one transaction with its journal entries, as show prints it.
+type timeline struct {
+	txn     *journal.Txn
+	entries []journal.Entry
+}
+
+// printTimelines writes each timeline for people, or as JSON: one object
+// for a single transaction, an array for an order's.
+func (g *globals) printTimelines(tls []timeline) error {
+	if !g.json() {
+		for i, tl := range tls {
+			if i > 0 {
+				fmt.Fprintln(g.stdout)
 			}
-			out = append(out, tl)
-			continue
+			printTimeline(g, tl.txn, tl.entries)
 		}
-		if i > 0 {
-			fmt.Fprintln(g.stdout)
-		}
-		printTimeline(g, t, entries)
+		return nil
 	}
-	if g.json() {
-		if len(out) == 1 {
-			return jsonOrExit(g, out[0])
+	out := make([]timelineJSON, 0, len(tls))
+	for _, tl := range tls {
+		tj := timelineJSON{txnJSON: toTxnJSON(tl.txn), Entries: make([]entryJSON, 0, len(tl.entries))}
+		for _, e := range tl.entries {
+			tj.Entries = append(tj.Entries, toEntryJSON(e))
 		}
-		return jsonOrExit(g, out)
+		out = append(out, tj)
 	}
-	return nil
+	if len(out) == 1 {
+		return jsonOrExit(g, out[0])
+	}
+	return jsonOrExit(g, out)
 }
 
 func toEntryJSON(e journal.Entry) entryJSON {

@@ -424,37 +424,19 @@ func (g *globals) showVia(ctx context.Context, c *client.Client, id string) erro
 	default:
 		return withExit(ExitLibrary, fmt.Errorf("the daemon: %w", err))
 	}
-	var out []timelineJSON
-	for i, t := range txns {
+	timelines := make([]timeline, 0, len(txns))
+	for _, t := range txns {
 		ents, err := c.Entries(ctx, t.ID)
 		if err != nil {
 			return withExit(ExitLibrary, fmt.Errorf("the daemon: %w", err))
 		}
-		jt := txnOf(t)
 		entries := make([]journal.Entry, len(ents))
 		for k, e := range ents {
 			entries[k] = entryOf(e, t.ID)
 		}
-		if g.json() {
-			tl := timelineJSON{txnJSON: toTxnJSON(jt), Entries: make([]entryJSON, 0, len(entries))}
-			for _, e := range entries {
-				tl.Entries = append(tl.Entries, toEntryJSON(e))
-			}
-			out = append(out, tl)
-			continue
-		}
-		if i > 0 {
-			fmt.Fprintln(g.stdout)
-		}
-		printTimeline(g, jt, entries)
+		timelines = append(timelines, timeline{txnOf(t), entries})
 	}
-	if g.json() {
-		if len(out) == 1 {
-			return jsonOrExit(g, out[0])
-		}
-		return jsonOrExit(g, out)
-	}
-	return nil
+	return g.printTimelines(timelines)
 }
 
 // tryDaemon sends req through the home's daemon when one serves it; ok is
