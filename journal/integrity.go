@@ -36,17 +36,8 @@ func validID(id string) bool {
 // ID returns the journal's id, recorded in its meta when it was created;
 // "" for a journal older than ids (see EnsureID).
 func (j *Journal) ID() (string, error) {
-	var id string
-	err := j.view(&pos{where: "reading the meta"}, func(tx *bolt.Tx) error {
-		t, err := openTables(j.path, tx)
-		if err != nil {
-			return err
-		}
-		m, err := readMetaBucket(j.path, t.meta)
-		id = m.id
-		return err
-	})
-	return id, err
+	m, err := j.meta()
+	return m.id, err
 }
 
 // EnsureID returns the journal's id, first recording a new one in its meta

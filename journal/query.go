@@ -593,17 +593,22 @@ func (j *Journal) EntriesFrom(from uint64, fn func(Entry) error) error {
 // LastSeq returns the Seq of the last entry (0 for an empty journal),
 // reading the meta only.
 func (j *Journal) LastSeq() (uint64, error) {
-	var last uint64
-	err := j.view(&pos{where: "meta"}, func(tx *bolt.Tx) error {
+	m, err := j.meta()
+	return m.lastSeq, err
+}
+
+// meta reads the meta bucket in a read transaction of its own.
+func (j *Journal) meta() (journalMeta, error) {
+	var m journalMeta
+	err := j.view(&pos{where: "reading the meta"}, func(tx *bolt.Tx) error {
 		t, err := openTables(j.path, tx)
 		if err != nil {
 			return err
 		}
-		m, err := readMetaBucket(j.path, t.meta)
-		last = m.lastSeq
+		m, err = readMetaBucket(j.path, t.meta)
 		return err
 	})
-	return last, err
+	return m, err
 }
 
 // Stats returns cheap counters and sizes; it reads no history.
