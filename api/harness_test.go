@@ -34,35 +34,14 @@ import (
 // as a child serving a home whose gateway is the simulator over loopback
 // TLS, and talk to it over real HTTP.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 func engineBinary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("the daemon tests build and run wbpay-engine (skipped with -short)")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wbpay-daemon-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "wbpay-engine")
-		goBin, err := osexec.LookPath("go")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		cmd := osexec.Command(goBin, "build", "-tags", "crashpoints", "-o", binPath, "github.com/wbpay/wbpay/cmd/wbpay-engine")
-		cmd.Stderr = os.Stderr
-		buildErr = cmd.Run()
-	})
-	require.NoError(t, buildErr, "build wbpay-engine")
-	return binPath
+	bin, err := testgw.EngineBinary()
+	require.NoError(t, err, "build wbpay-engine")
+	return bin
 }
 
 // env is one test's simulator and home.
@@ -429,8 +408,6 @@ func exec(bin string, args ...string) (string, int) {
 // TestMain removes the binary built for the daemon tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		_ = os.RemoveAll(filepath.Dir(binPath))
-	}
+	testgw.RemoveEngineBinary()
 	os.Exit(code)
 }

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,33 +32,11 @@ import (
 // crash point; then they resume its home in process and check the
 // invariants of architecture.md against the simulator's ledger.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 func engineBinary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wbpay-crash-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "wbpay-engine")
-		// go test puts its own GOROOT/bin first in the PATH of the tests.
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		cmd := exec.Command(goBin, "build", "-tags", "crashpoints", "-o", binPath, "github.com/wbpay/wbpay/cmd/wbpay-engine")
-		cmd.Stderr = os.Stderr
-		buildErr = cmd.Run()
-	})
-	require.NoError(t, buildErr, "build the crashpoints binary")
-	return binPath
+	bin, err := testgw.EngineBinary()
+	require.NoError(t, err, "build the crashpoints binary")
+	return bin
 }
 
 // gateway is the simulator the children talk to, over loopback TLS.

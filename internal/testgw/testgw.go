@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -194,4 +195,42 @@ func TimeLapse(c *clockwork.FakeClock, step time.Duration) (stop func()) {
 	}()
 	var once sync.Once
 	return func() { once.Do(func() { close(done); wg.Wait() }) }
+}
+
+var (
+	engineOnce sync.Once
+	enginePath string
+	engineErr  error
+)
+
+// EngineBinary builds cmd/wbpay-engine with the crash points compiled in
+// (inert unless armed) once per test process and returns its path; tests
+// that run the CLI or the daemon as a child call it.
+func EngineBinary() (string, error) {
+	engineOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "wbpay-engine-bin-")
+		if err != nil {
+			engineErr = err
+			return
+		}
+		enginePath = filepath.Join(dir, "wbpay-engine")
+		// go test puts its own GOROOT/bin first in the PATH of the tests.
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			engineErr = err
+			return
+		}
+		cmd := exec.Command(goBin, "build", "-tags", "crashpoints", "-o", enginePath, "github.com/wbpay/wbpay/cmd/wbpay-engine")
+		cmd.Stderr = os.Stderr
+		engineErr = cmd.Run()
+	})
+	return enginePath, engineErr
+}
+
+// RemoveEngineBinary deletes what EngineBinary built (a TestMain calls it
+// after m.Run).
+func RemoveEngineBinary() {
+	if enginePath != "" {
+		_ = os.RemoveAll(filepath.Dir(enginePath))
+	}
 }
