@@ -204,6 +204,9 @@ func (g *globals) runSim(ctx context.Context, o *simOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// What the store held at start, read before anything is served (a
+	// client that saw "listening" may send its first request at once).
+	kept := s.Ledger()
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("listen on %s: %w", o.addr, err))
@@ -221,8 +224,7 @@ func (g *globals) runSim(ctx context.Context, o *simOptions) error {
 	fmt.Fprintf(g.stderr, "sim: classes pay=%d refund=%d reverse=%d deposit=%d; faults %q seed %d; ledger %s%s\n",
 		o.classes.Pay, o.classes.Refund, o.classes.Reverse, o.classes.Deposit, o.faults, o.seed, url, sim.LedgerPath)
 	if o.store != "" {
-		l := s.Ledger()
-		fmt.Fprintf(g.stderr, "sim: store %s: %d orders, %d requests kept\n", o.store, len(l.Orders), len(l.Requests))
+		fmt.Fprintf(g.stderr, "sim: store %s: %d orders, %d requests kept\n", o.store, len(kept.Orders), len(kept.Requests))
 	} else {
 		fmt.Fprintln(g.stderr, "sim: no --store: the history lives only as long as this process")
 	}
