@@ -76,32 +76,13 @@ func TestChaosSoak(t *testing.T) {
 	defer network.Down()
 	home := newHomeAt(t, dir, "https://"+network.Addr)
 
-	kinds := []sim.FaultKind{sim.FaultLost, sim.FaultHold, sim.FaultDelayBefore, sim.FaultDelayAfter,
-		sim.Fault500Before, sim.Fault500After, sim.FaultBadSign, sim.FaultE9001, sim.FaultE9002,
-		sim.FaultExtraField, sim.FaultProcessing} // every kind of contract section 10
-	ops := []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse, paytree.OpDeposit, paytree.OpConfirm, 0}
 	var orders []string
 	steps, kills, violations, escalated, cuts, waited := 0, 0, 0, 0, 0, 0
 	outages, retries, busyResends := 0, 0, 0
 	deadline := time.Now().Add(duration)
 	for time.Now().Before(deadline) {
 		steps++
-		// Random faults of every kind for this step, each short enough that a
-		// step takes seconds at most.
-		var faults []sim.Fault
-		for i := rng.Intn(3); i > 0; i-- {
-			f := sim.Fault{Kind: kinds[rng.Intn(len(kinds))], Op: ops[rng.Intn(len(ops))], Probability: 0.2 + 0.5*rng.Float64()}
-			switch f.Kind {
-			case sim.FaultProcessing:
-				f.Settle = time.Duration(rng.Intn(1500)) * time.Millisecond
-				f.SettleFail = rng.Intn(3) == 0
-			case sim.FaultHold, sim.FaultDelayBefore, sim.FaultDelayAfter:
-				// Up to 3 s: past recovery's 2 s HTTP timeout at times,
-				// so the recovering engine gives up on some answers too.
-				f.Delay = time.Duration(100+rng.Intn(2900)) * time.Millisecond
-			}
-			faults = append(faults, f)
-		}
+		faults := randomFaults(rng)
 		// Every request is tagged with its step (receipt number, refund
 		// remark), so the invariant check can tell one intent sent twice.
 		intent := "S" + strconv.Itoa(steps)
@@ -204,6 +185,31 @@ func TestChaosSoak(t *testing.T) {
 	fmt.Fprintf(os.Stdout, "chaos soak: seed %d, %d steps, %d kills (%d repeated by the cashier), %d network cuts (%d transactions waited for the gateway), %d outages during a request, %d busy resends, %d escalated, %d invariant violations\n",
 		seed, steps, kills, retries, cuts, waited, outages, busyResends, escalated, violations)
 	assert.Zero(t, violations)
+}
+
+// randomFaults draws a step's faults: up to two, of every kind of contract
+// section 10 on any operation, each short enough that a step takes seconds
+// at most. The draws are in a fixed order, so a seed replays.
+func randomFaults(rng *rand.Rand) []sim.Fault {
+	kinds := []sim.FaultKind{sim.FaultLost, sim.FaultHold, sim.FaultDelayBefore, sim.FaultDelayAfter,
+		sim.Fault500Before, sim.Fault500After, sim.FaultBadSign, sim.FaultE9001, sim.FaultE9002,
+		sim.FaultExtraField, sim.FaultProcessing}
+	ops := []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse, paytree.OpDeposit, paytree.OpConfirm, 0}
+	var faults []sim.Fault
+	for i := rng.Intn(3); i > 0; i-- {
+		f := sim.Fault{Kind: kinds[rng.Intn(len(kinds))], Op: ops[rng.Intn(len(ops))], Probability: 0.2 + 0.5*rng.Float64()}
+		switch f.Kind {
+		case sim.FaultProcessing:
+			f.Settle = time.Duration(rng.Intn(1500)) * time.Millisecond
+			f.SettleFail = rng.Intn(3) == 0
+		case sim.FaultHold, sim.FaultDelayBefore, sim.FaultDelayAfter:
+			// Up to 3 s: past recovery's 2 s HTTP timeout at times, so the
+			// recovering engine gives up on some answers too.
+			f.Delay = time.Duration(100+rng.Intn(2900)) * time.Millisecond
+		}
+		faults = append(faults, f)
+	}
+	return faults
 }
 
 // doubledIntents returns a violation for every intent (a soak step's tag:

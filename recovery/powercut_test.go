@@ -28,8 +28,6 @@ import (
 	"github.com/wbpay/wbpay/internal/lazyfs"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/keys"
-	"github.com/wbpay/wbpay/paytree"
-	"github.com/wbpay/wbpay/sim"
 )
 
 // The power-cut tests run the crash matrix and a soak with the home on a
@@ -351,27 +349,12 @@ func TestPowerCutSoak(t *testing.T) {
 	home := newHomeAt(t, disk.mnt, g.URL())
 	disk.Sync()
 
-	kinds := []sim.FaultKind{sim.FaultLost, sim.FaultHold, sim.FaultDelayBefore, sim.FaultDelayAfter,
-		sim.Fault500Before, sim.Fault500After, sim.FaultBadSign, sim.FaultE9001, sim.FaultE9002,
-		sim.FaultExtraField, sim.FaultProcessing}
-	ops := []paytree.Operation{paytree.OpPay, paytree.OpRefund, paytree.OpReverse, paytree.OpDeposit, paytree.OpConfirm, 0}
 	var orders []string
 	steps, kills, violations, escalated, lostOps, torn, recoveryCuts := 0, 0, 0, 0, 0, 0, 0
 	deadline := time.Now().Add(duration)
 	for time.Now().Before(deadline) {
 		steps++
-		var faults []sim.Fault
-		for i := rng.Intn(3); i > 0; i-- {
-			f := sim.Fault{Kind: kinds[rng.Intn(len(kinds))], Op: ops[rng.Intn(len(ops))], Probability: 0.2 + 0.5*rng.Float64()}
-			switch f.Kind {
-			case sim.FaultProcessing:
-				f.Settle = time.Duration(rng.Intn(1500)) * time.Millisecond
-				f.SettleFail = rng.Intn(3) == 0
-			case sim.FaultHold, sim.FaultDelayBefore, sim.FaultDelayAfter:
-				f.Delay = time.Duration(100+rng.Intn(2900)) * time.Millisecond
-			}
-			faults = append(faults, f)
-		}
+		faults := randomFaults(rng)
 		g.Sim.SetFaults(faults)
 		var args []string
 		switch n := rng.Intn(10); {
