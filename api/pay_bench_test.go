@@ -132,17 +132,15 @@ func (c *apiClient) pay(i int) error {
 	if resp.StatusCode != http.StatusAccepted {
 		return fmt.Errorf("pay %d: HTTP %d: %s", i, resp.StatusCode, data)
 	}
-	var t struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(data, &t); err != nil {
-		return err
+	txnID, ok := strings.CutPrefix(resp.Header.Get("Location"), "/v1/transactions/")
+	if !ok || txnID == "" {
+		return fmt.Errorf("pay %d: 202 without a transaction Location: %q", i, resp.Header.Get("Location"))
 	}
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case id := <-c.finals:
-			if id == t.ID {
+			if id == txnID {
 				return nil
 			}
 		case <-timeout:
