@@ -287,15 +287,39 @@ func sameRequest(old, t *journal.Txn) bool {
 	return n == len(t.Request)
 }
 
-// checkKey returns L0003 unless key is empty or 1–64 of A–Z a–z 0–9 _ -.
-func checkKey(key string) error {
-	if len(key) > 64 {
-		return errorf(paytree.L0003, "IdempotencyKey is longer than 64 characters")
-	}
+// Limits of the fields that never go on the wire: the idempotency key
+// (the daemon's Idempotency-Key header) and a resolution's operator and
+// note. The daemon's API checks its bodies and headers with the same.
+const (
+	MaxIdempotencyKeyLength = 64
+	MaxOperatorLength       = 64
+	MaxNoteLength           = 512
+)
+
+// ValidIdempotencyKey reports whether key is 1 to MaxIdempotencyKeyLength
+// characters of A–Z, a–z, 0–9, _ and -.
+func ValidIdempotencyKey(key string) bool {
+	return key != "" && len(key) <= MaxIdempotencyKeyLength && badKeyRune(key) < 0
+}
+
+// badKeyRune returns the first character of key an idempotency key may not
+// hold, or -1.
+func badKeyRune(key string) rune {
 	for _, c := range key {
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return errorf(paytree.L0003, "IdempotencyKey holds %q: only A-Z, a-z, 0-9, _ and - are allowed", c)
+			return c
 		}
+	}
+	return -1
+}
+
+// checkKey returns L0003 unless key is empty or a ValidIdempotencyKey.
+func checkKey(key string) error {
+	if len(key) > MaxIdempotencyKeyLength {
+		return errorf(paytree.L0003, "IdempotencyKey is longer than %d characters", MaxIdempotencyKeyLength)
+	}
+	if c := badKeyRune(key); c >= 0 {
+		return errorf(paytree.L0003, "IdempotencyKey holds %q: only A-Z, a-z, 0-9, _ and - are allowed", c)
 	}
 	return nil
 }

@@ -110,8 +110,8 @@ var bodySpecs = map[string][]fieldSpec{
 	},
 	"resolve": {
 		{name: "outcome", kind: kindString, required: true, min: 1, max: 16},
-		{name: "operator", kind: kindString, required: true, min: 1, max: 64},
-		{name: "note", kind: kindString, required: true, min: 1, max: 512},
+		{name: "operator", kind: kindString, required: true, min: 1, max: wbpay.MaxOperatorLength},
+		{name: "note", kind: kindString, required: true, min: 1, max: wbpay.MaxNoteLength},
 	},
 }
 
@@ -351,9 +351,6 @@ func engineField(msg string) string {
 	return engineFields[name]
 }
 
-// keyPattern is the form of an Idempotency-Key.
-var keyPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
 // idempotencyKey returns the request's Idempotency-Key ("" when none), or a
 // 400 naming the header.
 func idempotencyKey(r *http.Request) (string, *apiError) {
@@ -363,7 +360,7 @@ func idempotencyKey(r *http.Request) (string, *apiError) {
 		return "", nil
 	case len(vals) > 1:
 		return "", badField("Idempotency-Key", "Idempotency-Key is given more than once")
-	case !keyPattern.MatchString(vals[0]):
+	case !wbpay.ValidIdempotencyKey(vals[0]):
 		return "", badField("Idempotency-Key", "Idempotency-Key must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -")
 	}
 	return vals[0], nil
