@@ -221,10 +221,10 @@ func TestDecideIllegal(t *testing.T) {
 		v         paytree.Verdict
 		restarted bool
 	}{
-		{paytree.OpDeposit, fsm.StateSending, fsm.StepSend, paytree.VerdictWaiting, false}, // a deposit never waits
+		{paytree.OpDeposit, fsm.StateSending, fsm.StepSend, paytree.VerdictWaiting, false},  // a deposit never waits
 		{paytree.OpRefund, fsm.StateReversing, fsm.StepReverse, paytree.VerdictDone, false}, // a refund is never reversed
-		{paytree.OpPay, fsm.StatePaid, fsm.StepConfirm, paytree.VerdictDone, false},        // terminal
-		{paytree.OpPay, fsm.StateSending, fsm.StepSend, paytree.VerdictDone, true},         // recovery never sends a first request
+		{paytree.OpPay, fsm.StatePaid, fsm.StepConfirm, paytree.VerdictDone, false},         // terminal
+		{paytree.OpPay, fsm.StateSending, fsm.StepSend, paytree.VerdictDone, true},          // recovery never sends a first request
 		{paytree.OpPay, fsm.StateSending, fsm.StepRestart, paytree.VerdictRestarted, false},
 		{paytree.OpClose, fsm.StateNew, fsm.StepSend, paytree.VerdictDone, false},
 		{paytree.OpConfirm, fsm.StateSending, fsm.StepSend, paytree.VerdictDone, false},
