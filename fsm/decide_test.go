@@ -107,6 +107,23 @@ func TestDecisionTableExhaustive(t *testing.T) {
 	t.Logf("%d inputs: %d decided, %d illegal", total, decided, illegal)
 }
 
+// sends describes the actions that send a request: the event journaled
+// first, whether a budget is checked first (and the step its verdict spent
+// is about), and the state and step of the answer.
+var sends = map[fsm.Action]struct {
+	event      fsm.Event
+	budget     bool
+	spentAbout fsm.Step
+	answerIn   fsm.State
+	step       fsm.Step
+}{
+	fsm.ActConfirm:        {fsm.EvConfirm, true, fsm.StepConfirm, fsm.StateConfirming, fsm.StepConfirm},
+	fsm.ActConfirmReverse: {fsm.EvReverse, true, fsm.StepReverseConfirm, fsm.StateReversing, fsm.StepReverseConfirm},
+	fsm.ActReverse:        {fsm.EvReverse, false, "", fsm.StateReversing, fsm.StepReverse},
+	fsm.ActResendReverse:  {fsm.EvReverse, true, fsm.StepReverse, fsm.StateReversing, fsm.StepReverse},
+	fsm.ActResend:         {fsm.EvResend, true, fsm.StepResend, fsm.StateResending, fsm.StepResend},
+}
+
 func checkAction(t *testing.T, op paytree.Operation, dst fsm.State, d fsm.Decision, restarted bool, name string) {
 	t.Helper()
 	if d.Action == fsm.ActEnd {
@@ -114,25 +131,15 @@ func checkAction(t *testing.T, op paytree.Operation, dst fsm.State, d fsm.Decisi
 		return
 	}
 	assert.False(t, dst.Terminal(), "%s: %s from terminal %s", name, d.Action, dst)
-	switch d.Action {
-	case fsm.ActConfirm:
-		canFire(t, op, dst, fsm.EvConfirm)
-		requireRows(t, op, dst, fsm.StepConfirm, restarted, paytree.VerdictSpent)
-		requireRows(t, op, fsm.StateConfirming, fsm.StepConfirm, restarted, answers(op, fsm.StepConfirm)...)
-	case fsm.ActConfirmReverse:
-		canFire(t, op, dst, fsm.EvReverse)
-		requireRows(t, op, dst, fsm.StepReverseConfirm, restarted, paytree.VerdictSpent)
-		requireRows(t, op, fsm.StateReversing, fsm.StepReverseConfirm, restarted, answers(op, fsm.StepReverseConfirm)...)
-	case fsm.ActReverse, fsm.ActResendReverse:
-		canFire(t, op, dst, fsm.EvReverse)
-		if d.Action == fsm.ActResendReverse {
-			requireRows(t, op, dst, fsm.StepReverse, restarted, paytree.VerdictSpent)
+	if x, ok := sends[d.Action]; ok {
+		canFire(t, op, dst, x.event)
+		if x.budget {
+			requireRows(t, op, dst, x.spentAbout, restarted, paytree.VerdictSpent)
 		}
-		requireRows(t, op, fsm.StateReversing, fsm.StepReverse, restarted, answers(op, fsm.StepReverse)...)
-	case fsm.ActResend:
-		canFire(t, op, dst, fsm.EvResend)
-		requireRows(t, op, dst, fsm.StepResend, restarted, paytree.VerdictSpent)
-		requireRows(t, op, fsm.StateResending, fsm.StepResend, restarted, answers(op, fsm.StepResend)...)
+		requireRows(t, op, x.answerIn, x.step, restarted, answers(op, x.step)...)
+		return
+	}
+	switch d.Action {
 	case fsm.ActAwait, fsm.ActAwaitPoll:
 		assert.Equal(t, fsm.StateWaiting, dst, name)
 		assert.Equal(t, restarted, d.Action == fsm.ActAwaitPoll, "%s: after a restart the wait polls, live it follows the mode", name)

@@ -22,15 +22,18 @@ const (
 	ts = paytree.FTransStatus
 )
 
+// classifyCase is one answer and its expected judgement.
+type classifyCase struct {
+	name string
+	op   paytree.Operation
+	f    paytree.Fields
+	want paytree.Judgement
+}
+
 // TestClassifyAnswer pins the verdict of every kind of answer to a
 // request's own send (or resend).
 func TestClassifyAnswer(t *testing.T) {
-	tests := []struct {
-		name string
-		op   paytree.Operation
-		f    paytree.Fields
-		want paytree.Judgement
-	}{
+	tests := []classifyCase{
 		{"pay PAID", paytree.OpPay, fields(rc, "0000", ts, "1"), paytree.Judgement{Verdict: paytree.VerdictDone, Keep: true}},
 		{"pay WAITING", paytree.OpPay, fields(rc, "0000", ts, "2"), paytree.Judgement{Verdict: paytree.VerdictWaiting, Keep: true}},
 		{"pay PROCESSING", paytree.OpPay, fields(rc, "0000", ts, "3"), paytree.Judgement{Verdict: paytree.VerdictUnknown, Keep: true,
@@ -65,12 +68,7 @@ func TestClassifyAnswer(t *testing.T) {
 
 // TestClassifyConfirm pins the verdict of a confirm's answer.
 func TestClassifyConfirm(t *testing.T) {
-	tests := []struct {
-		name string
-		op   paytree.Operation
-		f    paytree.Fields
-		want paytree.Judgement
-	}{
+	tests := []classifyCase{
 		{"target PAID", paytree.OpPay, fields(rc, "0000", tc, "0000", ts, "1"), paytree.Judgement{Verdict: paytree.VerdictDone, Keep: true}},
 		{"no targetResultCode: processed", paytree.OpPay, fields(rc, "0000", ts, "2"), paytree.Judgement{Verdict: paytree.VerdictWaiting, Keep: true}},
 		{"target never received", paytree.OpPay, fields(rc, "E3001"), paytree.Judgement{Verdict: paytree.VerdictNotFound, Reason: paytree.Reason{Code: "E3001"}}},
