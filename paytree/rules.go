@@ -63,12 +63,12 @@ type Table struct {
 	OneOf  []string
 }
 
-// Reason says which part of a rule a value broke.
-type Reason int
+// Breach says which part of a rule a value broke.
+type Breach int
 
-// Reasons of a FieldError.
+// Breaches of a FieldError.
 const (
-	Missing   Reason = iota + 1 // required but empty
+	Missing   Breach = iota + 1 // required but empty
 	Forbidden                   // given where it must be absent
 	Length                      // too short or too long
 	Chars                       // a character outside the charset, or invalid UTF-8
@@ -82,7 +82,7 @@ const (
 // (a userCode must not be echoed); callers that may, add it.
 type FieldError struct {
 	Field   string
-	Reason  Reason
+	Reason  Breach
 	Problem string
 }
 
@@ -227,7 +227,7 @@ func CheckRules(rules []Rule, f Fields) *FieldError {
 // Check returns nil when v satisfies r ("" meaning absent), else the fault:
 // presence first, then valid UTF-8, length, characters, shape and value.
 func (r Rule) Check(v string) *FieldError {
-	fail := func(reason Reason, problem string) *FieldError {
+	fail := func(reason Breach, problem string) *FieldError {
 		return &FieldError{Field: r.Field, Reason: reason, Problem: problem}
 	}
 	switch {

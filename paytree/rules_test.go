@@ -153,7 +153,7 @@ func TestRuleCases(t *testing.T) {
 	tables := allTables()
 	cases := []struct {
 		table, field, value string
-		reason              Reason // 0: accepted
+		reason              Breach // 0: accepted
 		problem             string // part of the problem, when refused
 	}{
 		{"common", FMerchantID, "123456789012", 0, ""},
@@ -237,7 +237,7 @@ func TestTableCheck(t *testing.T) {
 		name   string
 		f      Fields
 		field  string // "" accepted
-		reason Reason
+		reason Breach
 	}{
 		{"by order", Fields{FOrderID: "PT1"}, "", 0},
 		{"by target", Fields{FTargetRequestID: "r1"}, "", 0},
