@@ -157,7 +157,7 @@ func TestFaults(t *testing.T) {
 			}},
 		} {
 			t.Run(string(tc.fault)+"/"+oc.op.String(), func(t *testing.T) {
-				h := newHarness(t, harnessOpt{httpTimeout: 300 * time.Millisecond})
+				h := newHarness(t, harnessOpt{httpTimeout: time.Second})
 				res := oc.run(t, h)
 				w := tc.pay
 				switch oc.op {
