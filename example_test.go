@@ -8,6 +8,7 @@ import (
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 )
 
 // Example pays 1000 yen with PayPay in test mode, where the engine talks to
@@ -19,7 +20,11 @@ func Example() {
 		panic(err)
 	}
 	defer os.RemoveAll(home)
-	if _, err := keys.Generate(filepath.Join(home, "client.pem"), filepath.Join(home, "client.pub")); err != nil {
+	pair, err := keys.NewPair()
+	if err != nil {
+		panic(err)
+	}
+	if err := layout.WriteKeyPair(filepath.Join(home, layout.ClientKeyFile), filepath.Join(home, layout.ClientPubFile), pair.PrivatePEM, pair.PublicPEM); err != nil {
 		panic(err)
 	}
 	conf := `# test mode: no gateway, no network

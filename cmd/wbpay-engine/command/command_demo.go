@@ -129,7 +129,7 @@ func (g *globals) demo(ctx context.Context, keep bool) (err error) {
 // the simulator on loopback HTTPS. stop shuts the simulator down.
 func (d *demo) setUp() (stop func(), err error) {
 	fmt.Fprintln(d.w, "wbpay demo: a throwaway home, fresh keys, and a PAYTREE simulator on loopback HTTPS.")
-	client, err := keys.Generate(filepath.Join(d.home, clientKeyFile), filepath.Join(d.home, clientPubFile))
+	client, err := generateKeyPair(filepath.Join(d.home, clientKeyFile), filepath.Join(d.home, clientPubFile))
 	if err != nil {
 		return nil, err
 	}

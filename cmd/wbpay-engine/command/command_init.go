@@ -108,7 +108,7 @@ func (g *globals) initHome(testMode bool) error {
 	if err := atomicfile.MkdirAll(logDir, 0o750); err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("create home: %w", err))
 	}
-	key, err := keys.Generate(priv, pub)
+	key, err := generateKeyPair(priv, pub)
 	if err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("generate the client key pair: %w", err))
 	}
