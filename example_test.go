@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/wbpay/wbpay"
+	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/keys"
 	"github.com/wbpay/wbpay/layout"
 )
@@ -27,16 +28,16 @@ func Example() {
 	if err := layout.WriteKeyPair(filepath.Join(home, layout.ClientKeyFile), filepath.Join(home, layout.ClientPubFile), pair.PrivatePEM, pair.PublicPEM); err != nil {
 		panic(err)
 	}
-	conf := `# test mode: no gateway, no network
-AppTestMode = yes
-TestSequenceDelay = 0
-PrivateKeyFile = client.pem
-MerchantId = 123456789012
-TerminalUniquId = 1234501234561
-BranchCode = B001
-TerminalCode = T01
-`
-	if err := os.WriteFile(filepath.Join(home, "WbCPSPay.conf"), []byte(conf), 0o644); err != nil {
+	conf := config.Conf{Header: "test mode: no gateway, no network", Values: map[string]string{
+		"AppTestMode":       "yes",
+		"TestSequenceDelay": "0",
+		"PrivateKeyFile":    layout.ClientKeyFile,
+		"MerchantId":        "123456789012",
+		"TerminalUniquId":   "1234501234561",
+		"BranchCode":        "B001",
+		"TerminalCode":      "T01",
+	}}
+	if err := config.Write(home, conf, true); err != nil {
 		panic(err)
 	}
 

@@ -29,8 +29,8 @@ import (
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/fsm"
-	"github.com/wbpay/wbpay/internal/atomicfile"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 	"github.com/wbpay/wbpay/sim"
 )
@@ -42,8 +42,8 @@ const demoChildEnv = "WBPAY_DEMO_CHILD"
 // Demo files and timings: the engine's waits are set to their one-second
 // minimum so the whole demo takes a few seconds.
 const (
-	demoGatewayPub  = "gateway.pub"
-	demoGatewayCA   = "gateway-ca.pem"
+	demoGatewayPub  = layout.GatewayPubFile
+	demoGatewayCA   = layout.GatewayCAFile
 	demoHTTPTimeout = 5 * time.Second
 	demoApprove     = time.Second
 )
@@ -137,7 +137,7 @@ func (d *demo) setUp() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(d.home, demoGatewayPub), keys.EncodePublicPEM(&gw.PublicKey), 0o644, true); err != nil {
+	if err := layout.Write(d.home, demoGatewayPub, keys.EncodePublicPEM(&gw.PublicKey), true); err != nil {
 		return nil, err
 	}
 	cert, caPEM, err := selfSigned()
@@ -145,7 +145,7 @@ func (d *demo) setUp() (stop func(), err error) {
 		return nil, err
 	}
 	d.ca = filepath.Join(d.home, demoGatewayCA)
-	if err := atomicfile.WriteFile(d.ca, caPEM, 0o644, true); err != nil {
+	if err := layout.Write(d.home, demoGatewayCA, caPEM, true); err != nil {
 		return nil, err
 	}
 	s, err := sim.New(sim.Config{PrivateKey: gw, ClientPublicKey: &client.PublicKey, ApproveAfter: demoApprove, Seed: 1})
@@ -161,7 +161,7 @@ func (d *demo) setUp() (stop func(), err error) {
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
 	go func() { _ = srv.ServeTLS(ln, "", "") }()
 	d.url = "https://" + ln.Addr().String()
-	if err := atomicfile.WriteFile(filepath.Join(d.home, config.FileName), []byte(demoConfig(d.url)), 0o640, true); err != nil {
+	if err := config.Write(d.home, demoConfig(d.url), true); err != nil {
 		_ = srv.Close()
 		return nil, err
 	}
@@ -172,32 +172,38 @@ func (d *demo) setUp() (stop func(), err error) {
 }
 
 // demoConfig is the demo home's WbCPSPay.conf.
-func demoConfig(url string) string {
-	return `# WbCPSPay.conf of a wbpay demo home (throwaway). See ` + "`wbpay-engine init`" + ` for
-# a commented template of every key.
-ServerURL = ` + url + `
-ApiPathPay = ` + config.DefaultApiPathPay + `
-ApiPathPayV1 = ` + config.DefaultApiPathPayV1 + `
-ApiPathRefund = ` + config.DefaultApiPathRefund + `
-ApiPathReverse = ` + config.DefaultApiPathReverse + `
-ApiPathConfirm = ` + config.DefaultApiPathConfirm + `
-ApiPathConfirmV1 = ` + config.DefaultApiPathConfirmV1 + `
-ApiPathDeposit = ` + config.DefaultApiPathDeposit + `
-HttpTimeout = 15                 # the minimum; the demo passes a shorter one on the command line
-PrivateKeyFile = ` + clientKeyFile + `
-PublicKeyFile = ` + demoGatewayPub + `
-MerchantId = 123456789012
-TerminalUniquId = 1234501234561
-BranchCode = B001
-TerminalCode = T01
-PayConfirmPollingMode = yes       # the engine asks the gateway itself while the customer approves
-PayConfirmPollingWait = 1
-PayConfirmPollingInterval = 1
-PayConfirmPollingTimeout = 30
-RequestConfirmInterval = 1
-RequestConfirmNum = 1
-LogLevel = Sequence
-`
+func demoConfig(url string) config.Conf {
+	return config.Conf{
+		Header: "WbCPSPay.conf of a wbpay demo home (throwaway). See `wbpay-engine init` for\na commented template of every key.",
+		Values: map[string]string{
+			"ServerURL":                 url,
+			"ApiPathPay":                config.DefaultApiPathPay,
+			"ApiPathPayV1":              config.DefaultApiPathPayV1,
+			"ApiPathRefund":             config.DefaultApiPathRefund,
+			"ApiPathReverse":            config.DefaultApiPathReverse,
+			"ApiPathConfirm":            config.DefaultApiPathConfirm,
+			"ApiPathConfirmV1":          config.DefaultApiPathConfirmV1,
+			"ApiPathDeposit":            config.DefaultApiPathDeposit,
+			"HttpTimeout":               "15",
+			"PrivateKeyFile":            clientKeyFile,
+			"PublicKeyFile":             demoGatewayPub,
+			"MerchantId":                "123456789012",
+			"TerminalUniquId":           "1234501234561",
+			"BranchCode":                "B001",
+			"TerminalCode":              "T01",
+			"PayConfirmPollingMode":     "yes",
+			"PayConfirmPollingWait":     "1",
+			"PayConfirmPollingInterval": "1",
+			"PayConfirmPollingTimeout":  "30",
+			"RequestConfirmInterval":    "1",
+			"RequestConfirmNum":         "1",
+			"LogLevel":                  "Sequence",
+		},
+		Notes: map[string]string{
+			"HttpTimeout":           "the minimum; the demo passes a shorter one on the command line",
+			"PayConfirmPollingMode": "the engine asks the gateway itself while the customer approves",
+		},
+	}
 }
 
 // selfSigned makes a loopback TLS certificate that is its own CA.
