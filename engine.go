@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -19,14 +18,16 @@ import (
 	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/logging"
 	"github.com/wbpay/wbpay/paytree"
 	"github.com/wbpay/wbpay/sim"
 	"github.com/wbpay/wbpay/transport"
 )
 
-// JournalFile is the journal's file name inside the home directory.
-const JournalFile = "wbpay.journal"
+// JournalFile is the journal's file name inside the home directory
+// (package layout describes every file of a home).
+const JournalFile = layout.JournalFile
 
 // gateway is what the sequence driver needs of the network: one signed,
 // verified exchange. transport.Client satisfies it, for production and, with
@@ -144,7 +145,7 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 	if o.home == "" {
 		return nil, errorf(paytree.L0001, "no home directory given")
 	}
-	cfgPath := filepath.Join(o.home, config.FileName)
+	cfgPath := layout.Home(o.home).Conf()
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return nil, newError(paytree.L0001, err.Error(), err)
@@ -156,7 +157,7 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 			e.release()
 		}
 	}()
-	logDir := filepath.Join(o.home, "Log")
+	logDir := layout.Home(o.home).Log()
 	lg, err := logging.Open(logging.Options{Dir: logDir, Level: cfg.LogLevel, Expire: cfg.LogExpire, Clock: o.clock, Also: o.tee})
 	if err != nil {
 		return nil, newError(paytree.L0001, fmt.Sprintf("%s is valid, but the log directory %s cannot be written (%v): make it writable for this user", cfgPath, logDir, err), err)
