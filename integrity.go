@@ -140,7 +140,7 @@ func (e *Engine) rememberJournal(home string, jr *journal.Journal) error {
 	case err != nil:
 		return newError(paytree.L0007, err.Error(), err)
 	case want == "":
-		if err := layout.Write(home, JournalIDFile, []byte(id+"\n"), true); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := layout.Write(home, JournalIDFile, []byte(id+"\n"), true); err != nil && !errors.Is(err, layout.ErrExists) {
 			return newError(paytree.L0007, fmt.Sprintf("record the journal's id in %s: %v", idPath, err), err)
 		}
 		e.log.At(logging.Basic).Info("journal id recorded in the home", zap.String("journal-id", id), zap.String("file", idPath))
@@ -233,7 +233,7 @@ func loadUserCodeKey(home string) ([]byte, error) {
 		if werr == nil {
 			return key, nil
 		}
-		if !errors.Is(werr, fs.ErrExist) {
+		if !errors.Is(werr, layout.ErrExists) {
 			return nil, fmt.Errorf("create the userCode key %s: %w", path, werr)
 		}
 		b, err = os.ReadFile(path) // created meanwhile by another opener
@@ -272,7 +272,7 @@ func RecordDamage(home string, err error) error {
 	}
 	text := fmt.Sprintf("%s\n%s\n", time.Now().UTC().Format(time.RFC3339), err)
 	werr := layout.Write(home, DamageFile, []byte(text), true)
-	if errors.Is(werr, fs.ErrExist) {
+	if errors.Is(werr, layout.ErrExists) {
 		return nil
 	}
 	return werr

@@ -329,3 +329,15 @@ func TestPrivateKeyModeWarnedAtOpen(t *testing.T) {
 	}
 	assert.Equal(t, 2, n, "one warning per open")
 }
+
+// TestRecordDamageKeepsFirst: a second record of damage keeps the first
+// one and is not an error (the engine and verify may both record it).
+func TestRecordDamageKeepsFirst(t *testing.T) {
+	home := t.TempDir()
+	require.NoError(t, wbpay.RecordDamage(home, &journal.CorruptError{Path: "x", Reason: "first"}))
+	require.NoError(t, wbpay.RecordDamage(home, &journal.CorruptError{Path: "x", Reason: "second"}), "an existing record is kept, not an error")
+	b, err := os.ReadFile(filepath.Join(home, wbpay.DamageFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "first")
+	assert.NotContains(t, string(b), "second")
+}
