@@ -54,8 +54,9 @@ type options struct {
 	patience     time.Duration
 	onComplete   func(Completion)
 	onError      func(Failure)
-	verify       bool          // WithBackgroundVerify
-	verifyEvery  time.Duration // WithBackgroundVerify
+	verify       bool           // WithBackgroundVerify
+	verifyEvery  time.Duration  // WithBackgroundVerify
+	onSimulator  func(*sim.Sim) // WithTestSimulator
 }
 
 // WithHome sets the home directory (WbCPSPay.conf, keys, journal, Log/).
@@ -87,6 +88,12 @@ func WithOnError(fn func(Failure)) Option { return func(o *options) { o.onError 
 // outside test mode) for integration tests against a loopback gateway.
 func WithHTTPTimeout(d time.Duration) Option { return func(o *options) { o.httpTimeout = d } }
 
+// WithTestSimulator hands fn the in-process simulator that Open creates in
+// test mode (AppTestMode = yes), before recovery starts, so that a test or
+// the demo can read its ledger and set its faults. fn is never called
+// outside test mode: production code has no way to reach a simulator.
+func WithTestSimulator(fn func(*sim.Sim)) Option { return func(o *options) { o.onSimulator = fn } }
+
 // WithRecoveryPatience bounds how long start-up recovery keeps waiting for
 // an unreachable gateway: after d, it stops, leaving the transactions it
 // could not reach the gateway for unfinished in the journal (the next Open
@@ -106,7 +113,6 @@ type Engine struct {
 	zl      *zap.Logger
 	journal *journal.Journal
 	gw      gateway
-	sim     *sim.Sim
 	priv    *rsa.PrivateKey
 
 	ctx    context.Context
@@ -232,7 +238,9 @@ func (e *Engine) openGateway(o options) error {
 		if err != nil {
 			return newError(paytree.L0001, fmt.Sprintf("test-mode simulator: %v", err), err)
 		}
-		e.sim = s
+		if o.onSimulator != nil {
+			o.onSimulator(s)
+		}
 		topts.BaseURL = "http://127.0.0.1"
 		topts.RoundTripper = s.RoundTripper()
 		topts.GatewayKey = &gwKey.PublicKey
@@ -250,13 +258,6 @@ func (e *Engine) openGateway(o options) error {
 	e.gw = c
 	return nil
 }
-
-// Simulator returns the in-process simulator of test mode (nil otherwise),
-// so tests and the demo can read its ledger and set its faults.
-func (e *Engine) Simulator() *sim.Sim { return e.sim }
-
-// Journal returns the engine's journal for audit reads.
-func (e *Engine) Journal() *journal.Journal { return e.journal }
 
 // Config returns the configuration the engine was opened with.
 func (e *Engine) Config() *config.Config { return e.cfg }

@@ -77,7 +77,7 @@ func TestDamageFoundBeforeSend(t *testing.T) {
 	t.Run("recorded by verify", func(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		res := payN(t, h, 3)
-		_, err := h.eng.Journal().Verify() // the mark passes every entry
+		_, err := h.eng.Audit().Verify() // the mark passes every entry
 		require.NoError(t, err)
 		payN(t, h, 1) // … and is stored with this one
 		require.NoError(t, h.eng.Close())
@@ -95,7 +95,7 @@ func TestDamageFoundBeforeSend(t *testing.T) {
 		h.open(0)
 		require.ErrorIs(t, h.eng.Damaged(), journal.ErrCorrupt)
 		requireRefused(t, h)
-		got, err := h.eng.Journal().Get(res[1].TransactionID)
+		got, err := h.eng.Audit().Get(res[1].TransactionID)
 		require.NoError(t, err, "audit reads go on")
 		assert.Equal(t, res[1].OrderID, got.OrderID)
 	})
@@ -113,7 +113,7 @@ func TestDamageFoundBeforeSend(t *testing.T) {
 	t.Run("by the background verify", func(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		res := payN(t, h, 3)
-		_, err := h.eng.Journal().Verify()
+		_, err := h.eng.Audit().Verify()
 		require.NoError(t, err)
 		payN(t, h, 1)
 		require.NoError(t, h.eng.Close())
@@ -158,7 +158,7 @@ func TestCleanVerifyClearsRecord(t *testing.T) {
 func TestDeletedJournalRefused(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	payN(t, h, 1)
-	id, err := h.eng.Journal().ID()
+	id, err := h.eng.Audit().ID()
 	require.NoError(t, err)
 	require.NoError(t, h.eng.Close())
 	idFile, err := os.ReadFile(filepath.Join(h.home, wbpay.JournalIDFile))
@@ -192,7 +192,7 @@ func TestDeletedJournalRefused(t *testing.T) {
 	assert.True(t, logged, "the start-over is logged with the journal's id")
 
 	h.open(0)
-	newID, err := h.eng.Journal().ID()
+	newID, err := h.eng.Audit().ID()
 	require.NoError(t, err)
 	assert.NotEqual(t, id, newID)
 	payN(t, h, 1)
@@ -213,7 +213,7 @@ func TestJournalIDChecks(t *testing.T) {
 	require.NoError(t, db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Delete([]byte("id")) }))
 	require.NoError(t, db.Close())
 	h.open(0)
-	id, err := h.eng.Journal().ID()
+	id, err := h.eng.Audit().ID()
 	require.NoError(t, err)
 	require.NotEmpty(t, id, "the old journal got an id")
 	require.NoError(t, h.eng.Close())

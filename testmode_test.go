@@ -16,6 +16,7 @@ import (
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/paytree"
+	"github.com/wbpay/wbpay/sim"
 )
 
 // testModeHome writes a test-mode home (no gateway, no public key) with the
@@ -30,9 +31,9 @@ func testModeHome(t *testing.T, extra map[string]string) string {
 	return home
 }
 
-func openAt(t *testing.T, home string, clock clockwork.Clock) *wbpay.Engine {
+func openAt(t *testing.T, home string, clock clockwork.Clock, opts ...wbpay.Option) *wbpay.Engine {
 	t.Helper()
-	eng, err := wbpay.Open(context.Background(), wbpay.WithHome(home), wbpay.WithClock(clock))
+	eng, err := wbpay.Open(context.Background(), append([]wbpay.Option{wbpay.WithHome(home), wbpay.WithClock(clock)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = eng.Close() })
 	return eng
@@ -62,8 +63,9 @@ func TestTestModeClasses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			eng := openAt(t, testModeHome(t, tc.conf), clockwork.NewRealClock())
-			require.NotNil(t, eng.Simulator(), "test mode has an in-process simulator")
+			var simulator *sim.Sim
+			eng := openAt(t, testModeHome(t, tc.conf), clockwork.NewRealClock(), wbpay.WithTestSimulator(func(s *sim.Sim) { simulator = s }))
+			require.NotNil(t, simulator, "test mode has an in-process simulator")
 			res, err := tc.run(eng)
 			require.NoError(t, err)
 			assert.Equal(t, tc.state, res.State)

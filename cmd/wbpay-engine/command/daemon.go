@@ -502,7 +502,7 @@ func (g *globals) startStreamFollower(eng *wbpay.Engine) *streamFollower {
 		f.last = "-" // only the jsonl lines: the terminal shows progress
 	}
 	var pos uint64
-	if seq, err := eng.Journal().LastSeq(); err == nil && seq > 0 {
+	if seq, err := eng.Audit().LastSeq(); err == nil && seq > 0 {
 		pos = wbpay.StreamID(seq, 0) - 1
 	}
 	_ = eng.StreamAfter(pos, func(ev wbpay.StreamEvent) error { pos = ev.ID; return nil })
@@ -512,7 +512,7 @@ func (g *globals) startStreamFollower(eng *wbpay.Engine) *streamFollower {
 			pos = ev.ID
 			t, ok := cache[ev.Entry.TxnID]
 			if !ok {
-				t, _ = eng.Journal().Get(ev.Entry.TxnID)
+				t, _ = eng.Audit().Get(ev.Entry.TxnID)
 				cache[ev.Entry.TxnID] = t
 			}
 			data := api.EventData(eng, ev, t)
