@@ -20,6 +20,7 @@ import (
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/logging"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -176,13 +177,13 @@ func TestDeletedJournalRefused(t *testing.T) {
 	_, serr := os.Stat(path)
 	assert.ErrorIs(t, serr, os.ErrNotExist, "no new journal was created")
 
-	lg, err := logging.Open(logging.Options{Dir: filepath.Join(h.home, "Log"), Level: logging.Basic})
+	lg, err := logging.Open(logging.Options{Dir: layout.Home(h.home).Log(), Level: logging.Basic})
 	require.NoError(t, err)
 	gone, err := wbpay.StartOver(h.home, lg, time.Now())
 	require.NoError(t, lg.Close())
 	require.NoError(t, err)
 	assert.Equal(t, id, gone)
-	logs, err := filepath.Glob(filepath.Join(h.home, "Log", "*.log"))
+	logs, err := filepath.Glob(filepath.Join(layout.Home(h.home).Log(), "*.log"))
 	require.NoError(t, err)
 	var logged bool
 	for _, f := range logs {
@@ -253,7 +254,7 @@ func TestUserCodeHashKeyed(t *testing.T) {
 	assert.False(t, journal.MatchUserCode(snap.UserCodeHash, key, classCode(1)))
 	assert.False(t, journal.MatchUserCode(snap.UserCodeHash, make([]byte, 32), classCode(0)), "no match without the key")
 
-	logs, err := filepath.Glob(filepath.Join(h.home, "Log", "*"))
+	logs, err := filepath.Glob(filepath.Join(layout.Home(h.home).Log(), "*"))
 	require.NoError(t, err)
 	kb, err := os.ReadFile(filepath.Join(h.home, wbpay.UserCodeKeyFile))
 	require.NoError(t, err)
@@ -295,7 +296,7 @@ func TestUnwritableLogDir(t *testing.T) {
 	home := t.TempDir()
 	writeKeys(t, home)
 	writeConf(t, home, testgw.TestModeConf())
-	logDir := filepath.Join(home, "Log")
+	logDir := layout.Home(home).Log()
 	require.NoError(t, os.WriteFile(logDir, []byte("not a directory"), 0o644)) // unwritable even for root
 	_, err := wbpay.Open(context.Background(), wbpay.WithHome(home))
 	require.Error(t, err)
@@ -319,7 +320,7 @@ func TestPrivateKeyModeWarnedAtOpen(t *testing.T) {
 		h.open(0)
 		require.NoError(t, h.eng.Close())
 	}
-	logs, err := filepath.Glob(filepath.Join(h.home, "Log", "*.log"))
+	logs, err := filepath.Glob(filepath.Join(layout.Home(h.home).Log(), "*.log"))
 	require.NoError(t, err)
 	n := 0
 	for _, f := range logs {

@@ -15,6 +15,7 @@ import (
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/internal/testgw"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 	"github.com/wbpay/wbpay/sim"
 )
@@ -142,7 +143,7 @@ func TestLogFiles(t *testing.T) {
 	_, err := payOf(userCode)(eng)
 	require.NoError(t, err)
 	require.NoError(t, eng.Close())
-	data, err := os.ReadFile(filepath.Join(home, "Log", "WbCPSPay.20261126.log"))
+	data, err := os.ReadFile(filepath.Join(layout.Home(home).Log(), "WbCPSPay.20261126.log"))
 	require.NoError(t, err, "the log file is named by the JST date")
 	log := string(data)
 	assert.Contains(t, log, "engine opened")
@@ -150,7 +151,7 @@ func TestLogFiles(t *testing.T) {
 	assert.NotContains(t, log, userCode, "the full userCode never reaches the log")
 	assert.Contains(t, log, "28************3456")
 	assert.NotContains(t, log, "PRIVATE KEY")
-	pemBody, err := os.ReadFile(filepath.Join(home, "client.pem"))
+	pemBody, err := os.ReadFile(filepath.Join(home, layout.ClientKeyFile))
 	require.NoError(t, err)
 	line := strings.Split(string(pemBody), "\n")[1]
 	assert.NotContains(t, log, line, "key material never reaches the log")
@@ -164,7 +165,7 @@ func TestLogLevelError(t *testing.T) {
 	_, err := payOf("281234567890")(eng)
 	require.NoError(t, err)
 	require.NoError(t, eng.Close())
-	data, err := os.ReadFile(filepath.Join(home, "Log", "WbCPSPay.20261125.log"))
+	data, err := os.ReadFile(filepath.Join(layout.Home(home).Log(), "WbCPSPay.20261125.log"))
 	require.NoError(t, err)
 	assert.Contains(t, string(data), "E2002", "the error event is logged at Error level")
 	assert.NotContains(t, string(data), "exchange", "Sequence lines are not written at Error level")
