@@ -49,6 +49,7 @@ const (
 	ConfMode        os.FileMode = 0o640
 	PrivateKeyMode  os.FileMode = 0o600
 	PublicKeyMode   os.FileMode = 0o644
+	CertMode        os.FileMode = 0o644
 	JournalMode     os.FileMode = 0o600
 	JournalIDMode   os.FileMode = 0o644
 	UserCodeKeyMode os.FileMode = 0o600
@@ -75,7 +76,7 @@ var Files = []File{
 	{Name: ClientKeyFile, Mode: PrivateKeyMode, Holds: "this terminal's RSA private key (PEM); never logged, never copied", Writer: "init, keys gen, demo (WriteKeyPair)"},
 	{Name: ClientPubFile, Mode: PublicKeyMode, Holds: "its public key (PEM): the file to send to CPS", Writer: "init, keys gen, demo (WriteKeyPair)"},
 	{Name: GatewayPubFile, Mode: PublicKeyMode, Holds: "the gateway's public key (PEM; PublicKeyFile may name another file)", Writer: "the operator; demo, bench, tests"},
-	{Name: GatewayCAFile, Mode: PublicKeyMode, Holds: "the loopback gateway's TLS certificate (PEM)", Writer: "demo, bench, tests"},
+	{Name: GatewayCAFile, Mode: CertMode, Holds: "the loopback gateway's TLS certificate (PEM)", Writer: "demo, bench, tests"},
 	{Name: JournalFile, Mode: JournalMode, Holds: "the journal (bbolt): every transition and snapshot, hash-chained", Writer: "the engine (journal.Open, Append)"},
 	{Name: JournalFile + BrokenSuffix, Mode: JournalMode, Holds: "a damaged journal, kept untouched by repair", Writer: "repair (journal.Repair)"},
 	{Name: DamageFile, Mode: DamageMode, Holds: "when and what damage was found in the journal: new requests are refused while it exists", Writer: "the engine, verify; removed by a clean verify, moved aside by repair"},
