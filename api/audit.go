@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -77,7 +78,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		query.Limit = n
 	}
 	key := q.Get("idempotencyKey")
-	if key != "" && !keyPattern.MatchString(key) {
+	if key != "" && !wbpay.ValidIdempotencyKey(key) {
 		s.fail(w, r, badField("idempotencyKey", "idempotencyKey must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"))
 		return
 	}
