@@ -313,7 +313,7 @@ func TestEscalation(t *testing.T) {
 			assert.Equal(t, "CPSCall", tx.LastError.Action)
 			// Nothing was ever sent twice under different requestIds: the
 			// transaction's own request and its one reverse requestId.
-			entries, err := h.eng.Journal().Entries(res.TransactionID)
+			entries, err := h.eng.Audit().Entries(res.TransactionID)
 			require.NoError(t, err)
 			ids := map[string]bool{}
 			for _, e := range entries {

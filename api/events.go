@@ -118,7 +118,7 @@ type sseClient struct {
 // newHub starts following the stream after its current end.
 func newHub(eng *wbpay.Engine, log *zap.Logger, size int) (*hub, error) {
 	h := &hub{eng: eng, log: log, size: size, clients: map[*sseClient]struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
-	seq, err := eng.Journal().LastSeq()
+	seq, err := eng.Audit().LastSeq()
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func (h *hub) run() {
 			}
 			t, ok := cache[ev.Entry.TxnID]
 			if !ok && ev.Entry.TxnID != "" {
-				t, _ = h.eng.Journal().Get(ev.Entry.TxnID)
+				t, _ = h.eng.Audit().Get(ev.Entry.TxnID)
 				cache[ev.Entry.TxnID] = t
 			}
 			h.broadcast(encodeEvent(h.eng, ev, t))
@@ -297,7 +297,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			err := s.eng.StreamAfter(pos, func(ev wbpay.StreamEvent) error {
 				t, ok := cache[ev.Entry.TxnID]
 				if !ok {
-					t, _ = s.eng.Journal().Get(ev.Entry.TxnID)
+					t, _ = s.eng.Audit().Get(ev.Entry.TxnID)
 					if len(cache) > 256 {
 						clear(cache)
 					}

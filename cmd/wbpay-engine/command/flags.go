@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -123,15 +123,15 @@ func parseTime(s string, endOfDay bool) (time.Time, error) {
 }
 
 // parseState reads a --state value.
-func parseState(s string) (fsm.State, error) {
-	for _, st := range fsm.AllStates() {
-		if strings.EqualFold(string(st), s) && st != fsm.StateNew {
+func parseState(s string) (wbpay.State, error) {
+	for _, st := range wbpay.AllStates() {
+		if strings.EqualFold(string(st), s) && st != wbpay.StateNew {
 			return st, nil
 		}
 	}
 	var names []string
-	for _, st := range fsm.AllStates() {
-		if st != fsm.StateNew {
+	for _, st := range wbpay.AllStates() {
+		if st != wbpay.StateNew {
 			names = append(names, string(st))
 		}
 	}
