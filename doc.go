@@ -16,8 +16,14 @@
 // whose every transition is committed to the journal (package journal, one
 // bbolt file, fsync'd) before the request that the new state stands for
 // leaves the host. A request that cannot be journaled is not sent (L0007).
-// On Open, every transaction the journal holds in a non-terminal state is
-// resumed in the background (package recovery): an unknown pay is confirmed
+// One driver follows every transaction (sequence.go): a loop that journals
+// a decision, sends the next request, classifies the answer
+// (paytree.ClassifyAnswer and friends) and asks the decision table of
+// contract section 7 what comes next (fsm.Decide; drawn, per operation, in
+// docs/state-diagrams/). On Open, every transaction the journal holds in a
+// non-terminal state is resumed in the background by the same loop,
+// entered with the verdict "restarted" (package recovery finds them and
+// waits for an unreachable gateway): an unknown pay is confirmed
 // and, if still unknown, reversed; a refund is confirmed and resent with the
 // same requestId; nothing is ever resent with a new requestId. A gateway
 // that cannot be reached at all is no outcome: recovery keeps such a

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -19,14 +18,16 @@ import (
 	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/logging"
 	"github.com/wbpay/wbpay/paytree"
 	"github.com/wbpay/wbpay/sim"
 	"github.com/wbpay/wbpay/transport"
 )
 
-// JournalFile is the journal's file name inside the home directory.
-const JournalFile = "wbpay.journal"
+// JournalFile is the journal's file name inside the home directory
+// (package layout describes every file of a home).
+const JournalFile = layout.JournalFile
 
 // gateway is what the sequence driver needs of the network: one signed,
 // verified exchange. transport.Client satisfies it, for production and, with
@@ -53,8 +54,9 @@ type options struct {
 	patience     time.Duration
 	onComplete   func(Completion)
 	onError      func(Failure)
-	verify       bool          // WithBackgroundVerify
-	verifyEvery  time.Duration // WithBackgroundVerify
+	verify       bool           // WithBackgroundVerify
+	verifyEvery  time.Duration  // WithBackgroundVerify
+	onSimulator  func(*sim.Sim) // WithTestSimulator
 }
 
 // WithHome sets the home directory (WbCPSPay.conf, keys, journal, Log/).
@@ -86,6 +88,12 @@ func WithOnError(fn func(Failure)) Option { return func(o *options) { o.onError 
 // outside test mode) for integration tests against a loopback gateway.
 func WithHTTPTimeout(d time.Duration) Option { return func(o *options) { o.httpTimeout = d } }
 
+// WithTestSimulator hands fn the in-process simulator that Open creates in
+// test mode (AppTestMode = yes), before recovery starts, so that a test or
+// the demo can read its ledger and set its faults. fn is never called
+// outside test mode: production code has no way to reach a simulator.
+func WithTestSimulator(fn func(*sim.Sim)) Option { return func(o *options) { o.onSimulator = fn } }
+
 // WithRecoveryPatience bounds how long start-up recovery keeps waiting for
 // an unreachable gateway: after d, it stops, leaving the transactions it
 // could not reach the gateway for unfinished in the journal (the next Open
@@ -105,7 +113,6 @@ type Engine struct {
 	zl      *zap.Logger
 	journal *journal.Journal
 	gw      gateway
-	sim     *sim.Sim
 	priv    *rsa.PrivateKey
 
 	ctx    context.Context
@@ -144,7 +151,7 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 	if o.home == "" {
 		return nil, errorf(paytree.L0001, "no home directory given")
 	}
-	cfgPath := filepath.Join(o.home, config.FileName)
+	cfgPath := layout.Home(o.home).Conf()
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return nil, newError(paytree.L0001, err.Error(), err)
@@ -156,7 +163,7 @@ func Open(ctx context.Context, opts ...Option) (*Engine, error) {
 			e.release()
 		}
 	}()
-	logDir := filepath.Join(o.home, "Log")
+	logDir := layout.Home(o.home).Log()
 	lg, err := logging.Open(logging.Options{Dir: logDir, Level: cfg.LogLevel, Expire: cfg.LogExpire, Clock: o.clock, Also: o.tee})
 	if err != nil {
 		return nil, newError(paytree.L0001, fmt.Sprintf("%s is valid, but the log directory %s cannot be written (%v): make it writable for this user", cfgPath, logDir, err), err)
@@ -231,7 +238,9 @@ func (e *Engine) openGateway(o options) error {
 		if err != nil {
 			return newError(paytree.L0001, fmt.Sprintf("test-mode simulator: %v", err), err)
 		}
-		e.sim = s
+		if o.onSimulator != nil {
+			o.onSimulator(s)
+		}
 		topts.BaseURL = "http://127.0.0.1"
 		topts.RoundTripper = s.RoundTripper()
 		topts.GatewayKey = &gwKey.PublicKey
@@ -249,13 +258,6 @@ func (e *Engine) openGateway(o options) error {
 	e.gw = c
 	return nil
 }
-
-// Simulator returns the in-process simulator of test mode (nil otherwise),
-// so tests and the demo can read its ledger and set its faults.
-func (e *Engine) Simulator() *sim.Sim { return e.sim }
-
-// Journal returns the engine's journal for audit reads.
-func (e *Engine) Journal() *journal.Journal { return e.journal }
 
 // Config returns the configuration the engine was opened with.
 func (e *Engine) Config() *config.Config { return e.cfg }

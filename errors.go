@@ -71,16 +71,6 @@ func (e *Error) withDetail(detail string) *Error {
 	return &c
 }
 
-// gatewayError turns a gateway answer's error fields into an *Error.
-func gatewayError(code, sub, msg string) *Error {
-	e := newError(code, "", nil)
-	e.SubCode = sub
-	if msg != "" && msg != e.Message {
-		e.Message += " (gateway: " + msg + ")"
-	}
-	return e
-}
-
 // asError returns err as an *Error, wrapping a foreign error under code.
 func asError(err error, code string) *Error {
 	if err == nil {

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 
 	"github.com/wbpay/wbpay"
+	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 )
 
 // Example pays 1000 yen with PayPay in test mode, where the engine talks to
@@ -19,19 +21,23 @@ func Example() {
 		panic(err)
 	}
 	defer os.RemoveAll(home)
-	if _, err := keys.Generate(filepath.Join(home, "client.pem"), filepath.Join(home, "client.pub")); err != nil {
+	pair, err := keys.NewPair()
+	if err != nil {
 		panic(err)
 	}
-	conf := `# test mode: no gateway, no network
-AppTestMode = yes
-TestSequenceDelay = 0
-PrivateKeyFile = client.pem
-MerchantId = 123456789012
-TerminalUniquId = 1234501234561
-BranchCode = B001
-TerminalCode = T01
-`
-	if err := os.WriteFile(filepath.Join(home, "WbCPSPay.conf"), []byte(conf), 0o644); err != nil {
+	if err := layout.WriteKeyPair(filepath.Join(home, layout.ClientKeyFile), filepath.Join(home, layout.ClientPubFile), pair.PrivatePEM, pair.PublicPEM); err != nil {
+		panic(err)
+	}
+	conf := config.Conf{Header: "test mode: no gateway, no network", Values: map[string]string{
+		"AppTestMode":       "yes",
+		"TestSequenceDelay": "0",
+		"PrivateKeyFile":    layout.ClientKeyFile,
+		"MerchantId":        "123456789012",
+		"TerminalUniquId":   "1234501234561",
+		"BranchCode":        "B001",
+		"TerminalCode":      "T01",
+	}}
+	if err := config.Write(home, conf, true); err != nil {
 		panic(err)
 	}
 

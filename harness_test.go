@@ -127,7 +127,7 @@ func (h *harness) waitEvents(n int) []wbpay.Event {
 // txn returns the journal's snapshot of id.
 func (h *harness) txn(id string) *journal.Txn {
 	h.t.Helper()
-	tx, err := h.eng.Journal().Get(id)
+	tx, err := h.eng.Audit().Get(id)
 	require.NoError(h.t, err)
 	return tx
 }

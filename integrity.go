@@ -8,15 +8,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/wbpay/wbpay/internal/atomicfile"
 	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/logging"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -27,15 +26,15 @@ const (
 	// written atomically when the journal is created (and, for a home
 	// older than ids, at its next Open). While it exists, a missing
 	// journal is refused instead of replaced by an empty one.
-	JournalIDFile = "journal.id"
+	JournalIDFile = layout.JournalIDFile
 	// UserCodeKeyFile holds the home's userCode key (64 hex digits, mode
 	// 0600), created atomically at the first Open: the key of the keyed
 	// userCode hash. It is never logged, exported or shipped.
-	UserCodeKeyFile = "usercode.key"
+	UserCodeKeyFile = layout.UserCodeKeyFile
 	// DamageFile records damage found in the journal (by `verify`, or by
 	// the engine's own checks) so that later starts refuse new requests
 	// at once. A clean `verify` removes it; `repair` moves it aside.
-	DamageFile = JournalFile + ".damaged"
+	DamageFile = layout.DamageFile
 )
 
 // integrity is what the engine knows about its journal's soundness, and
@@ -96,7 +95,7 @@ func (e *Engine) openJournal(o options) (*journal.Journal, error) {
 	if err := CheckJournalPresent(o.home); err != nil {
 		return nil, newError(paytree.L0007, err.Error(), err)
 	}
-	jr, err := journal.Open(filepath.Join(o.home, JournalFile), journal.Options{Timeout: o.lockTimeout, Logger: e.zl})
+	jr, err := journal.Open(layout.Home(o.home).Journal(), journal.Options{Timeout: o.lockTimeout, Logger: e.zl})
 	if err != nil {
 		if errors.Is(err, journal.ErrLocked) {
 			return nil, newError(paytree.L0006, err.Error(), err)
@@ -135,13 +134,13 @@ func (e *Engine) rememberJournal(home string, jr *journal.Journal) error {
 	if err != nil {
 		return newError(paytree.L0007, fmt.Sprintf("record the journal's id: %v", err), err)
 	}
-	idPath := filepath.Join(home, JournalIDFile)
+	idPath := layout.Home(home).JournalID()
 	want, err := readJournalID(home)
 	switch {
 	case err != nil:
 		return newError(paytree.L0007, err.Error(), err)
 	case want == "":
-		if err := atomicfile.WriteFile(idPath, []byte(id+"\n"), 0o644, true); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := layout.Write(home, JournalIDFile, []byte(id+"\n"), true); err != nil && !errors.Is(err, layout.ErrExists) {
 			return newError(paytree.L0007, fmt.Sprintf("record the journal's id in %s: %v", idPath, err), err)
 		}
 		e.log.At(logging.Basic).Info("journal id recorded in the home", zap.String("journal-id", id), zap.String("file", idPath))
@@ -157,7 +156,7 @@ func (e *Engine) rememberJournal(home string, jr *journal.Journal) error {
 // readJournalID returns the id in the home's JournalIDFile, "" when there
 // is none.
 func readJournalID(home string) (string, error) {
-	path := filepath.Join(home, JournalIDFile)
+	path := layout.Home(home).JournalID()
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
@@ -182,17 +181,14 @@ func CheckJournalPresent(home string) error {
 	if err != nil || id == "" {
 		return err
 	}
-	path := filepath.Join(home, JournalFile)
+	path := layout.Home(home).Journal()
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	return fmt.Errorf("the journal %s of this home (id %s) is missing: nothing is sent, since a new journal would lose its history and any unfinished payment; "+
 		"restore the file from a backup (or its %s%s copy), or, to give up the history for good, run `wbpay-engine init --start-over --home %s` (logged)",
-		path, id, JournalFile, brokenSuffix, home)
+		path, id, JournalFile, layout.BrokenSuffix, home)
 }
-
-// brokenSuffix names the copy of a damaged journal that `repair` keeps.
-const brokenSuffix = ".broken"
 
 // StartOver gives up the home's lost journal: when the home remembers a
 // journal (JournalIDFile) that is missing, it logs the start-over at level
@@ -204,20 +200,20 @@ func StartOver(home string, lg *logging.Logger, now time.Time) (abandoned string
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(home, JournalFile)
+	path := layout.Home(home).Journal()
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%s exists: --start-over only gives up a journal that is lost (move it away first if you mean it)", path)
 	}
 	if id == "" {
 		return "", nil
 	}
-	to := filepath.Join(home, JournalIDFile+".abandoned-"+now.UTC().Format("20060102T150405Z"))
+	to := layout.Home(home).Path(layout.AbandonedPrefix + now.UTC().Format(layout.AbandonedTime))
 	if _, err := os.Lstat(to); err == nil {
 		return "", fmt.Errorf("%s exists", to)
 	}
 	lg.At(logging.Basic).Warn("journal start-over: the lost journal's history is given up; the next start creates a new journal",
 		zap.String("journal-id", id), zap.String("journal", path), zap.String("id-kept-in", to))
-	if err := os.Rename(filepath.Join(home, JournalIDFile), to); err != nil {
+	if err := os.Rename(layout.Home(home).JournalID(), to); err != nil {
 		return "", fmt.Errorf("start over: %w", err)
 	}
 	return id, nil
@@ -226,18 +222,18 @@ func StartOver(home string, lg *logging.Logger, now time.Time) (abandoned string
 // loadUserCodeKey reads the home's userCode key, creating it (random,
 // mode 0600, atomically) when the home has none.
 func loadUserCodeKey(home string) ([]byte, error) {
-	path := filepath.Join(home, UserCodeKeyFile)
+	path := layout.Home(home).UserCodeKey()
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		key := make([]byte, journal.UserCodeKeySize)
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("userCode key: %w", err)
 		}
-		werr := atomicfile.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600, true)
+		werr := layout.Write(home, UserCodeKeyFile, []byte(hex.EncodeToString(key)+"\n"), true)
 		if werr == nil {
 			return key, nil
 		}
-		if !errors.Is(werr, fs.ErrExist) {
+		if !errors.Is(werr, layout.ErrExists) {
 			return nil, fmt.Errorf("create the userCode key %s: %w", path, werr)
 		}
 		b, err = os.ReadFile(path) // created meanwhile by another opener
@@ -256,7 +252,7 @@ func loadUserCodeKey(home string) ([]byte, error) {
 // customer's code and wants to find its transactions (journal.MatchUserCode).
 // It never creates one.
 func UserCodeKey(home string) ([]byte, error) {
-	if _, err := os.Stat(filepath.Join(home, UserCodeKeyFile)); err != nil {
+	if _, err := os.Stat(layout.Home(home).UserCodeKey()); err != nil {
 		return nil, fmt.Errorf("userCode key: %w", err)
 	}
 	return loadUserCodeKey(home)
@@ -275,8 +271,8 @@ func RecordDamage(home string, err error) error {
 		return nil
 	}
 	text := fmt.Sprintf("%s\n%s\n", time.Now().UTC().Format(time.RFC3339), err)
-	werr := atomicfile.WriteFile(filepath.Join(home, DamageFile), []byte(text), 0o644, true)
-	if errors.Is(werr, fs.ErrExist) {
+	werr := layout.Write(home, DamageFile, []byte(text), true)
+	if errors.Is(werr, layout.ErrExists) {
 		return nil
 	}
 	return werr
@@ -286,7 +282,7 @@ func RecordDamage(home string, err error) error {
 // journal intact, e.g. after it was restored); it reports whether there
 // was one.
 func ClearDamage(home string) (bool, error) {
-	err := os.Remove(filepath.Join(home, DamageFile))
+	err := os.Remove(layout.Home(home).Damage())
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -296,7 +292,7 @@ func ClearDamage(home string) (bool, error) {
 // readDamage returns the home's damage record as an error, nil when there
 // is none.
 func readDamage(home string) error {
-	path := filepath.Join(home, DamageFile)
+	path := layout.Home(home).Damage()
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

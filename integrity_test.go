@@ -20,6 +20,7 @@ import (
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/logging"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -77,7 +78,7 @@ func TestDamageFoundBeforeSend(t *testing.T) {
 	t.Run("recorded by verify", func(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		res := payN(t, h, 3)
-		_, err := h.eng.Journal().Verify() // the mark passes every entry
+		_, err := h.eng.Audit().Verify() // the mark passes every entry
 		require.NoError(t, err)
 		payN(t, h, 1) // … and is stored with this one
 		require.NoError(t, h.eng.Close())
@@ -95,7 +96,7 @@ func TestDamageFoundBeforeSend(t *testing.T) {
 		h.open(0)
 		require.ErrorIs(t, h.eng.Damaged(), journal.ErrCorrupt)
 		requireRefused(t, h)
-		got, err := h.eng.Journal().Get(res[1].TransactionID)
+		got, err := h.eng.Audit().Get(res[1].TransactionID)
 		require.NoError(t, err, "audit reads go on")
 		assert.Equal(t, res[1].OrderID, got.OrderID)
 	})
@@ -113,7 +114,7 @@ func TestDamageFoundBeforeSend(t *testing.T) {
 	t.Run("by the background verify", func(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		res := payN(t, h, 3)
-		_, err := h.eng.Journal().Verify()
+		_, err := h.eng.Audit().Verify()
 		require.NoError(t, err)
 		payN(t, h, 1)
 		require.NoError(t, h.eng.Close())
@@ -158,7 +159,7 @@ func TestCleanVerifyClearsRecord(t *testing.T) {
 func TestDeletedJournalRefused(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	payN(t, h, 1)
-	id, err := h.eng.Journal().ID()
+	id, err := h.eng.Audit().ID()
 	require.NoError(t, err)
 	require.NoError(t, h.eng.Close())
 	idFile, err := os.ReadFile(filepath.Join(h.home, wbpay.JournalIDFile))
@@ -176,13 +177,13 @@ func TestDeletedJournalRefused(t *testing.T) {
 	_, serr := os.Stat(path)
 	assert.ErrorIs(t, serr, os.ErrNotExist, "no new journal was created")
 
-	lg, err := logging.Open(logging.Options{Dir: filepath.Join(h.home, "Log"), Level: logging.Basic})
+	lg, err := logging.Open(logging.Options{Dir: layout.Home(h.home).Log(), Level: logging.Basic})
 	require.NoError(t, err)
 	gone, err := wbpay.StartOver(h.home, lg, time.Now())
 	require.NoError(t, lg.Close())
 	require.NoError(t, err)
 	assert.Equal(t, id, gone)
-	logs, err := filepath.Glob(filepath.Join(h.home, "Log", "*.log"))
+	logs, err := filepath.Glob(filepath.Join(layout.Home(h.home).Log(), "*.log"))
 	require.NoError(t, err)
 	var logged bool
 	for _, f := range logs {
@@ -192,7 +193,7 @@ func TestDeletedJournalRefused(t *testing.T) {
 	assert.True(t, logged, "the start-over is logged with the journal's id")
 
 	h.open(0)
-	newID, err := h.eng.Journal().ID()
+	newID, err := h.eng.Audit().ID()
 	require.NoError(t, err)
 	assert.NotEqual(t, id, newID)
 	payN(t, h, 1)
@@ -213,7 +214,7 @@ func TestJournalIDChecks(t *testing.T) {
 	require.NoError(t, db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Delete([]byte("id")) }))
 	require.NoError(t, db.Close())
 	h.open(0)
-	id, err := h.eng.Journal().ID()
+	id, err := h.eng.Audit().ID()
 	require.NoError(t, err)
 	require.NotEmpty(t, id, "the old journal got an id")
 	require.NoError(t, h.eng.Close())
@@ -253,7 +254,7 @@ func TestUserCodeHashKeyed(t *testing.T) {
 	assert.False(t, journal.MatchUserCode(snap.UserCodeHash, key, classCode(1)))
 	assert.False(t, journal.MatchUserCode(snap.UserCodeHash, make([]byte, 32), classCode(0)), "no match without the key")
 
-	logs, err := filepath.Glob(filepath.Join(h.home, "Log", "*"))
+	logs, err := filepath.Glob(filepath.Join(layout.Home(h.home).Log(), "*"))
 	require.NoError(t, err)
 	kb, err := os.ReadFile(filepath.Join(h.home, wbpay.UserCodeKeyFile))
 	require.NoError(t, err)
@@ -295,7 +296,7 @@ func TestUnwritableLogDir(t *testing.T) {
 	home := t.TempDir()
 	writeKeys(t, home)
 	writeConf(t, home, testgw.TestModeConf())
-	logDir := filepath.Join(home, "Log")
+	logDir := layout.Home(home).Log()
 	require.NoError(t, os.WriteFile(logDir, []byte("not a directory"), 0o644)) // unwritable even for root
 	_, err := wbpay.Open(context.Background(), wbpay.WithHome(home))
 	require.Error(t, err)
@@ -319,7 +320,7 @@ func TestPrivateKeyModeWarnedAtOpen(t *testing.T) {
 		h.open(0)
 		require.NoError(t, h.eng.Close())
 	}
-	logs, err := filepath.Glob(filepath.Join(h.home, "Log", "*.log"))
+	logs, err := filepath.Glob(filepath.Join(layout.Home(h.home).Log(), "*.log"))
 	require.NoError(t, err)
 	n := 0
 	for _, f := range logs {
@@ -328,4 +329,16 @@ func TestPrivateKeyModeWarnedAtOpen(t *testing.T) {
 		n += strings.Count(string(b), "private key readable by others")
 	}
 	assert.Equal(t, 2, n, "one warning per open")
+}
+
+// TestRecordDamageKeepsFirst: a second record of damage keeps the first
+// one and is not an error (the engine and verify may both record it).
+func TestRecordDamageKeepsFirst(t *testing.T) {
+	home := t.TempDir()
+	require.NoError(t, wbpay.RecordDamage(home, &journal.CorruptError{Path: "x", Reason: "first"}))
+	require.NoError(t, wbpay.RecordDamage(home, &journal.CorruptError{Path: "x", Reason: "second"}), "an existing record is kept, not an error")
+	b, err := os.ReadFile(filepath.Join(home, wbpay.DamageFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "first")
+	assert.NotContains(t, string(b), "second")
 }

@@ -256,13 +256,13 @@ func TestOneIntentOneRequest(t *testing.T) {
 	tx := h.txn(ref.TransactionID)
 	assert.Equal(t, fsm.StateRefunded, journal.Outcome(tx))
 	assert.Equal(t, "tanaka", tx.Request[journal.KeyResolvedBy])
-	entries, err := h.eng.Journal().Entries(ref.TransactionID)
+	entries, err := h.eng.Audit().Entries(ref.TransactionID)
 	require.NoError(t, err)
 	last := entries[len(entries)-1]
 	assert.Equal(t, fsm.EvResolve, last.Event)
 	assert.Contains(t, last.Note, "tanaka")
 	assert.Contains(t, last.Note, "CPS ticket 4711")
-	_, err = h.eng.Journal().Verify()
+	_, err = h.eng.Audit().Verify()
 	require.NoError(t, err, "the resolution is hash-chained like every entry")
 	st := journal.StandingOf(h.txn(paid.TransactionID), mustOrder(t, h, paid.OrderID))
 	assert.EqualValues(t, 500, st.Refunded, "the resolved refund counts")
@@ -279,7 +279,7 @@ func TestOneIntentOneRequest(t *testing.T) {
 
 func mustOrder(t *testing.T, h *harness, orderID string) []*journal.Txn {
 	t.Helper()
-	ts, err := h.eng.Journal().ByOrderID(orderID)
+	ts, err := h.eng.Audit().ByOrderID(orderID)
 	require.NoError(t, err)
 	return ts
 }

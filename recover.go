@@ -28,13 +28,6 @@ type Recovery struct {
 	GatewayUnreachable bool
 }
 
-// Recovery retries while the gateway is unreachable: the first wait, and the
-// longest (the waits double in between).
-const (
-	recoveryRetryMin = 2 * time.Second
-	recoveryRetryMax = time.Minute
-)
-
 // Recovered returns the reports of start-up recovery, one per transaction
 // (the latest attempt), complete once WaitRecovered has returned.
 func (e *Engine) Recovered() []Recovery {
@@ -64,7 +57,7 @@ func (e *Engine) startRecovery() error {
 			e.setRecovering("", time.Time{})
 			close(e.recovered)
 		}()
-		e.recoverAll(txns)
+		e.recoveryLoop().Run(e.ctx, txns)
 	}()
 	return nil
 }
@@ -88,72 +81,35 @@ func (e *Engine) setRecovering(what string, unreachableSince time.Time) {
 	e.mu.Unlock()
 }
 
-// recoverAll resumes txns one by one. Those that met an unreachable gateway
-// stay unfinished; recovery then waits (2 s, doubling up to a minute, on the
-// engine's clock), checks that the gateway accepts a connection before it
-// journals anything more, and resumes what is still unfinished, until
-// nothing is left, the engine closes, or the recovery patience has run out.
-func (e *Engine) recoverAll(txns []*journal.Txn) {
-	var since time.Time // when the gateway was first found unreachable
-	for {
-		waiting := 0
-		for _, t := range txns {
-			if e.ctx.Err() != nil {
-				return
-			}
+// recoveryLoop is recovery's loop (package recovery) over this engine:
+// each transaction is resumed by the one sequence driver and reported;
+// while the gateway is unreachable request methods answer L0004 naming
+// the wait.
+func (e *Engine) recoveryLoop() recovery.Loop {
+	return recovery.Loop{
+		Journal: e.journal,
+		Resume: func(t *journal.Txn) bool {
 			rep := e.resume(t)
 			e.report(rep)
-			if rep.GatewayUnreachable {
-				waiting++
-			}
-		}
-		if waiting == 0 {
-			return
-		}
-		if since.IsZero() {
-			since = e.clock.Now()
-		}
-		if !e.waitForGateway(since, waiting) {
-			return
-		}
-		e.setRecovering(busyRecovery, time.Time{})
-		var err error
-		if txns, err = recovery.Find(e.journal); err != nil {
-			e.log.At(logging.Error).Error("recovery stopped", zap.Error(err))
-			return
-		}
+			return rep.GatewayUnreachable
+		},
+		Gateway:  e.gatewayWait(),
+		Resuming: func() { e.setRecovering(busyRecovery, time.Time{}) },
 	}
 }
 
-// waitForGateway waits (2 s, doubling up to a minute, on the engine's
-// clock) until the gateway accepts a connection; false when the engine
-// closes first or the recovery patience, counted from since, runs out.
-// Meanwhile requests get L0004 naming the wait.
-func (e *Engine) waitForGateway(since time.Time, waiting int) bool {
-	e.setRecovering(busyWaiting, since)
-	for delay := recoveryRetryMin; ; delay = min(2*delay, recoveryRetryMax) {
-		if p := e.patience; p > 0 && e.clock.Since(since) >= p {
-			e.log.At(logging.Error).Error("recovery stopped: the gateway stayed unreachable; the transactions are kept unfinished for the next start",
-				zap.Int("waiting", waiting), zap.Duration("waited", e.clock.Since(since)))
-			return false
-		}
-		e.log.At(logging.Error).Error("gateway unreachable: recovery waits and retries (nothing is escalated for it)",
-			zap.Int("waiting", waiting), zap.Duration("retry-in", delay))
-		select {
-		case <-e.clock.After(delay):
-		case <-e.ctx.Done():
-			return false
-		}
-		if e.gw.Reachable(e.ctx) == nil {
-			return true
-		}
-	}
+// gatewayWait is the wait for an unreachable gateway (package recovery):
+// a connection probe with backoff on the engine's clock, bounded by
+// WithRecoveryPatience.
+func (e *Engine) gatewayWait() recovery.Gateway {
+	return recovery.Gateway{Clock: e.clock, Reachable: e.gw.Reachable, Patience: e.patience, Log: e.log.At(logging.Error),
+		Waiting: func(since time.Time) { e.setRecovering(busyWaiting, since) }}
 }
 
 // handOff takes over a live run r that parked for an unreachable gateway:
 // the engine stays busy (L0004 names the wait) and a background resumer
-// waits for the gateway, then resumes every unfinished transaction with the
-// recovery driver. r's own release then leaves busy alone.
+// waits for the gateway, then resumes every unfinished transaction as
+// recovery does. r's own release then leaves busy alone.
 func (e *Engine) handOff(r *run) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -193,7 +149,7 @@ func (e *Engine) resumeParked(since time.Time, r *run) {
 	case <-e.ctx.Done():
 		return
 	}
-	if !e.waitForGateway(since, 1) {
+	if !e.gatewayWait().Wait(e.ctx, since, 1) {
 		return
 	}
 	e.setRecovering(busyRecovery, time.Time{})
@@ -203,7 +159,7 @@ func (e *Engine) resumeParked(since time.Time, r *run) {
 		return
 	}
 	e.log.At(logging.Basic).Info("gateway reachable again: resuming parked transactions", zap.Int("count", len(txns)))
-	e.recoverAll(txns)
+	e.recoveryLoop().Run(e.ctx, txns)
 }
 
 // GatewayUnreachableSince reports whether start-up recovery is waiting for
@@ -252,28 +208,7 @@ func (e *Engine) resume(t *journal.Txn) Recovery {
 	}
 	r.txn.Step.Confirms = 0 // ask the gateway afresh after a restart
 	defer close(r.done)
-	switch plan.Resume {
-	case recovery.ConfirmCharge:
-		if plan.MarkLost {
-			if err := r.step(fsm.EvLost, journal.Entry{RequestID: t.ID, Kind: t.Op.String(), Note: "restart: outcome unknown"}, nil); err != nil {
-				r.journalFailed(err)
-				break
-			}
-		}
-		r.confirmCharge()
-	case recovery.ReverseCharge:
-		r.reverseCharge()
-	case recovery.AwaitApproval:
-		r.approvalWait()
-	case recovery.ConfirmSettle:
-		if plan.MarkLost {
-			if err := r.step(fsm.EvLost, journal.Entry{RequestID: t.ID, Kind: t.Op.String(), Note: "restart: outcome unknown"}, nil); err != nil {
-				r.journalFailed(err)
-				break
-			}
-		}
-		r.settleUnknown()
-	}
+	r.loop(answer{step: fsm.StepRestart, v: paytree.VerdictRestarted})
 	rep.Result = r.result()
 	if r.parked != nil {
 		rep.GatewayUnreachable = true

@@ -4,15 +4,11 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 )
-
-// maxAmount is the largest 15-digit amount.
-const maxAmount = 999_999_999_999_999
 
 // Pay starts a payment and returns at once; the outcome arrives through the
 // handlers (CompleteEvent, twice when the customer must approve; ErrorEvent,
@@ -291,52 +287,70 @@ func sameRequest(old, t *journal.Txn) bool {
 	return n == len(t.Request)
 }
 
-// checkKey returns L0003 unless key is empty or 1–64 of A–Z a–z 0–9 _ -.
-func checkKey(key string) error {
-	if len(key) > 64 {
-		return errorf(paytree.L0003, "IdempotencyKey is longer than 64 characters")
-	}
+// Limits of the fields that never go on the wire: the idempotency key
+// (the daemon's Idempotency-Key header) and a resolution's operator and
+// note. The daemon's API checks its bodies and headers with the same.
+const (
+	MaxIdempotencyKeyLength = 64
+	MaxOperatorLength       = 64
+	MaxNoteLength           = 512
+)
+
+// ValidIdempotencyKey reports whether key is 1 to MaxIdempotencyKeyLength
+// characters of A–Z, a–z, 0–9, _ and -.
+func ValidIdempotencyKey(key string) bool {
+	return key != "" && len(key) <= MaxIdempotencyKeyLength && badKeyRune(key) < 0
+}
+
+// badKeyRune returns the first character of key an idempotency key may not
+// hold, or -1.
+func badKeyRune(key string) rune {
 	for _, c := range key {
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return errorf(paytree.L0003, "IdempotencyKey holds %q: only A-Z, a-z, 0-9, _ and - are allowed", c)
+			return c
 		}
 	}
-	return nil
+	return -1
 }
 
-// checkLen returns L0003 naming field when v is longer than max characters,
-// or empty while required.
-func checkLen(field, v string, max int, required bool) error {
-	n := utf8.RuneCountInString(v)
-	if required && n == 0 {
-		return errorf(paytree.L0003, "%s is required", field)
+// checkKey returns L0003 unless key is empty or a ValidIdempotencyKey.
+func checkKey(key string) error {
+	if len(key) > MaxIdempotencyKeyLength {
+		return errorf(paytree.L0003, "IdempotencyKey is longer than %d characters", MaxIdempotencyKeyLength)
 	}
-	if n > max {
-		return errorf(paytree.L0003, "%s is %d characters, at most %d allowed", field, n, max)
-	}
-	if !utf8.ValidString(v) {
-		return errorf(paytree.L0003, "%s is not valid UTF-8", field)
+	if c := badKeyRune(key); c >= 0 {
+		return errorf(paytree.L0003, "IdempotencyKey holds %q: only A-Z, a-z, 0-9, _ and - are allowed", c)
 	}
 	return nil
 }
 
-func checkAmount(field string, v int64) error {
-	if v < 1 || v > maxAmount {
-		return errorf(paytree.L0003, "%s must be 1 to %d, got %d", field, int64(maxAmount), v)
-	}
-	return nil
+// requestNames are the names L0003 gives the request fields (those of the
+// request types), by wire name.
+var requestNames = map[string]string{
+	paytree.FPayType: "PayType", paytree.FAmount: "Amount", paytree.FUserCode: "UserCode",
+	paytree.FReceiptNo: "ReceiptNo", paytree.FRemark: "Remark", paytree.FOrderID: "OrderID",
+	paytree.FRefundAmount: "RefundAmount", paytree.FRefundReason: "RefundReason", paytree.FValueType: "ValueType",
 }
 
-func checkChannel(field string, c Channel, autoOK bool) error {
+// checkFields returns L0003 naming the request field at fault when the
+// wire fields f of op (v1: the auto-detect pay) break the contract's table
+// (paytree.RequestTable); c is the request's channel, named when payType is
+// at fault.
+func checkFields(op paytree.Operation, v1 bool, f paytree.Fields, c Channel) error {
+	if !c.Valid() {
+		return errorf(paytree.L0003, "PayType %d is not a known channel", int(c))
+	}
+	t, _ := paytree.RequestTable(op, v1)
+	fe := t.Check(f)
 	switch {
-	case !c.Valid():
-		return errorf(paytree.L0003, "%s %d is not a known channel", field, int(c))
-	case c == paytree.JCBAliPay:
-		return errorf(paytree.L0003, "%s JCBAliPay cannot be requested (it only appears in answers)", field)
-	case c == paytree.AutoDetect && !autoOK:
-		return errorf(paytree.L0003, "%s AutoDetect is not allowed here", field)
+	case fe == nil:
+		return nil
+	case fe.Field == paytree.FPayType:
+		return errorf(paytree.L0003, "PayType %s: payType %s", c, fe.Problem)
+	case fe.Field == paytree.FAmount || fe.Field == paytree.FRefundAmount:
+		return errorf(paytree.L0003, "%s %s, got %s", requestNames[fe.Field], fe.Problem, f[fe.Field])
 	}
-	return nil
+	return errorf(paytree.L0003, "%s %s", requestNames[fe.Field], fe.Problem)
 }
 
 func firstErr(errs ...error) error {
@@ -348,19 +362,18 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
+// withSecret returns op with the secret fields added, to be checked.
+func withSecret(op, secret paytree.Fields) paytree.Fields {
+	all := op.Clone()
+	for k, v := range secret {
+		all[k] = v
+	}
+	return all
+}
+
 func (e *Engine) newPay(req *PayRequest) (*run, error) {
 	if req == nil {
 		return nil, errorf(paytree.L0003, "request is nil")
-	}
-	if err := firstErr(
-		checkChannel("PayType", req.PayType, true),
-		checkAmount("Amount", req.Amount),
-		checkLen("UserCode", req.UserCode, 512, true),
-		checkLen("ReceiptNo", req.ReceiptNo, 32, false),
-		checkLen("Remark", req.Remark, 128, false),
-		checkKey(req.IdempotencyKey),
-	); err != nil {
-		return nil, err
 	}
 	op := paytree.Fields{paytree.FAmount: strconv.FormatInt(req.Amount, 10)}
 	if req.PayType != paytree.AutoDetect {
@@ -368,7 +381,14 @@ func (e *Engine) newPay(req *PayRequest) (*run, error) {
 	}
 	setIf(op, paytree.FReceiptNo, req.ReceiptNo)
 	setIf(op, paytree.FRemark, req.Remark)
-	return e.newRun(paytree.OpPay, op, paytree.Fields{paytree.FUserCode: req.UserCode}, func(t *journal.Txn) {
+	secret := paytree.Fields{paytree.FUserCode: req.UserCode}
+	if err := firstErr(
+		checkFields(paytree.OpPay, req.PayType == paytree.AutoDetect, withSecret(op, secret), req.PayType),
+		checkKey(req.IdempotencyKey),
+	); err != nil {
+		return nil, err
+	}
+	return e.newRun(paytree.OpPay, op, secret, func(t *journal.Txn) {
 		t.Amount = req.Amount
 		t.PayType = req.PayType.Code()
 		t.ReceiptNo = req.ReceiptNo
@@ -386,27 +406,20 @@ func (e *Engine) newDeposit(req *DepositRequest) (*run, error) {
 	if vt == "" {
 		vt = paytree.ValueBasic
 	}
+	op := paytree.Fields{
+		paytree.FValueType: string(vt),
+		paytree.FAmount:    strconv.FormatInt(req.Amount, 10),
+	}
+	setIf(op, paytree.FPayType, req.PayType.Code())
+	setIf(op, paytree.FReceiptNo, req.ReceiptNo)
+	secret := paytree.Fields{paytree.FUserCode: req.UserCode}
 	if err := firstErr(
-		checkChannel("PayType", req.PayType, false),
-		checkAmount("Amount", req.Amount),
-		checkLen("UserCode", req.UserCode, 32, true),
-		checkLen("ReceiptNo", req.ReceiptNo, 32, false),
+		checkFields(paytree.OpDeposit, false, withSecret(op, secret), req.PayType),
 		checkKey(req.IdempotencyKey),
 	); err != nil {
 		return nil, err
 	}
-	switch vt {
-	case paytree.ValueBasic, paytree.ValueBonus, paytree.ValueCoupon, paytree.ValuePoint:
-	default:
-		return nil, errorf(paytree.L0003, "ValueType %q is not BASIC, BONUS, COUPON or POINT", vt)
-	}
-	op := paytree.Fields{
-		paytree.FPayType:   req.PayType.Code(),
-		paytree.FValueType: string(vt),
-		paytree.FAmount:    strconv.FormatInt(req.Amount, 10),
-	}
-	setIf(op, paytree.FReceiptNo, req.ReceiptNo)
-	return e.newRun(paytree.OpDeposit, op, paytree.Fields{paytree.FUserCode: req.UserCode}, func(t *journal.Txn) {
+	return e.newRun(paytree.OpDeposit, op, secret, func(t *journal.Txn) {
 		t.Amount = req.Amount
 		t.PayType = req.PayType.Code()
 		t.ReceiptNo = req.ReceiptNo
@@ -420,21 +433,13 @@ func (e *Engine) newRefund(req *RefundRequest) (*run, error) {
 	if req == nil {
 		return nil, errorf(paytree.L0003, "request is nil")
 	}
-	if err := firstErr(
-		checkLen("OrderID", req.OrderID, 32, true),
-		checkAmount("RefundAmount", req.RefundAmount),
-		checkLen("RefundReason", req.RefundReason, 256, false),
-		checkLen("Remark", req.Remark, 256, false),
-		checkKey(req.IdempotencyKey),
-	); err != nil {
-		return nil, err
-	}
-	op := paytree.Fields{
-		paytree.FOrderID:      req.OrderID,
-		paytree.FRefundAmount: strconv.FormatInt(req.RefundAmount, 10),
-	}
+	op := paytree.Fields{paytree.FRefundAmount: strconv.FormatInt(req.RefundAmount, 10)}
+	setIf(op, paytree.FOrderID, req.OrderID)
 	setIf(op, paytree.FRefundReason, req.RefundReason)
 	setIf(op, paytree.FRemark, req.Remark)
+	if err := firstErr(checkFields(paytree.OpRefund, false, op, 0), checkKey(req.IdempotencyKey)); err != nil {
+		return nil, err
+	}
 	return e.newRun(paytree.OpRefund, op, nil, func(t *journal.Txn) {
 		t.Amount = req.RefundAmount
 		t.OrderID = req.OrderID
@@ -446,10 +451,12 @@ func (e *Engine) newReverse(req *ReverseRequest) (*run, error) {
 	if req == nil {
 		return nil, errorf(paytree.L0003, "request is nil")
 	}
-	if err := firstErr(checkLen("OrderID", req.OrderID, 32, true), checkKey(req.IdempotencyKey)); err != nil {
+	op := paytree.Fields{}
+	setIf(op, paytree.FOrderID, req.OrderID)
+	if err := firstErr(checkFields(paytree.OpReverse, false, op, 0), checkKey(req.IdempotencyKey)); err != nil {
 		return nil, err
 	}
-	return e.newRun(paytree.OpReverse, paytree.Fields{paytree.FOrderID: req.OrderID}, nil, func(t *journal.Txn) {
+	return e.newRun(paytree.OpReverse, op, nil, func(t *journal.Txn) {
 		t.OrderID = req.OrderID
 		t.IdempotencyKey = req.IdempotencyKey
 	})

@@ -27,10 +27,10 @@ func (e *Engine) Resolve(id string, outcome fsm.State, operator, note string) (*
 		return nil, errorf(paytree.L0003, "operator is required: who recorded what CPS said")
 	case note == "":
 		return nil, errorf(paytree.L0003, "note is required: what CPS said (their reference, the outcome)")
-	case utf8.RuneCountInString(operator) > 64:
-		return nil, errorf(paytree.L0003, "operator is longer than 64 characters")
-	case utf8.RuneCountInString(note) > 512:
-		return nil, errorf(paytree.L0003, "note is longer than 512 characters")
+	case utf8.RuneCountInString(operator) > MaxOperatorLength:
+		return nil, errorf(paytree.L0003, "operator is longer than %d characters", MaxOperatorLength)
+	case utf8.RuneCountInString(note) > MaxNoteLength:
+		return nil, errorf(paytree.L0003, "note is longer than %d characters", MaxNoteLength)
 	}
 	t, err := e.journal.Get(id)
 	switch {

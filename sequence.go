@@ -17,8 +17,10 @@ import (
 )
 
 // run drives one transaction through contract section 7, for a new request
-// and for recovery alike. Every step is journaled (Append returns after the
-// fsync) before the request that the new state stands for is sent.
+// and for recovery alike: one loop (see loop) in which the decision table
+// of package fsm says what each verdict means. Every step is journaled
+// (Append returns after the fsync) before the request that the new state
+// stands for is sent.
 type run struct {
 	id        string // the transaction's id (r.txn changes, under the run's goroutine only)
 	e         *Engine
@@ -28,13 +30,18 @@ type run struct {
 	secret    paytree.Fields // never journaled (the userCode)
 	recovered bool
 
-	cause   *Error           // why the outcome became unknown (reported if undone)
-	last    transport.Result // the last exchange's result (reported with L0009)
-	sent    bool             // a request of this transaction may have left the host
-	parked  *Error           // recovery: the gateway was unreachable, the transaction waits for the next pass
-	events  []Event          // every event emitted, for the Result
-	confirm chan bool        // PayConfirm while waiting
-	done    chan struct{}
+	cause  *Error           // why the outcome became unknown (reported if undone)
+	last   transport.Result // the last exchange's result (reported with L0009)
+	sent   bool             // a request of this transaction may have left the host
+	parked *Error           // the gateway was unreachable: the transaction waits for it (recovery's next pass, or the resumer)
+	round  int              // confirms sent since the last send of a request (RequestConfirmNum counts them)
+	// lastReverse is the answer to the last reverse sent (an escalation
+	// journals it when the confirms of the reverse are spent).
+	lastReverse transport.Result
+	nextPoll    time.Time // the approval wait's next poll (zero: not waiting yet)
+	events      []Event   // every event emitted, for the Result
+	confirm     chan bool // PayConfirm while waiting
+	done        chan struct{}
 }
 
 func newRunFor(e *Engine, t *journal.Txn, m *fsm.Machine, secret paytree.Fields, recovered bool) *run {
@@ -55,12 +62,7 @@ func (r *run) begin() error {
 func (r *run) drive() {
 	defer r.finish()
 	res := r.send(r.txn.Op, r.mainPath(), r.mainFields(r.txn.ID))
-	switch r.txn.Op {
-	case paytree.OpPay, paytree.OpDeposit:
-		r.onChargeAnswer(res, false)
-	default:
-		r.onSettleAnswer(res)
-	}
+	r.loop(r.classify(fsm.StepSend, res))
 }
 
 // finish marks the engine idle (if the final event has not already done
@@ -319,19 +321,6 @@ func (r *run) sendConfirm(requestID, target string, autoPath bool) transport.Res
 	return r.send(paytree.OpConfirm, path, f)
 }
 
-// ---- classification of answers ----
-
-type verdict int
-
-const (
-	vUnknown  verdict = iota // no trustworthy answer, PROCESSING, E9001: confirm
-	vDone                    // PAID/DEPOSITED, or the refund/reverse succeeded
-	vWaiting                 // WAITING for the customer
-	vFailed                  // refused, or FAILED/CANCELLED/EXPIRED: nothing moved
-	vNotFound                // confirm: the gateway never received the target (E3001)
-	vNotSent                 // provably never left the host (N0001)
-)
-
 // networkError turns a transport result that is not an answer into an *Error.
 func networkError(res transport.Result) *Error {
 	code := res.Code
@@ -343,105 +332,6 @@ func networkError(res transport.Result) *Error {
 		detail = ""
 	}
 	return newError(code, detail, res.Err)
-}
-
-// statusVerdict maps a transStatus of a pay or deposit to a verdict.
-func statusVerdict(op paytree.Operation, st paytree.TransStatus) (verdict, *Error) {
-	switch st {
-	case paytree.StatusPaid, paytree.StatusPartiallyRefunded, paytree.StatusRefunded:
-		if op == paytree.OpPay {
-			return vDone, nil
-		}
-	case paytree.StatusDeposited:
-		if op == paytree.OpDeposit {
-			return vDone, nil
-		}
-	case paytree.StatusWaiting:
-		if op == paytree.OpPay {
-			return vWaiting, nil
-		}
-	case paytree.StatusProcessing:
-		// Not a time-out: the gateway answered, but the channel had not
-		// settled the payment. Say so (the code keeps "outcome unknown").
-		e := errorf(paytree.N0002, "")
-		e.Message = "outcome unknown: the gateway answered PROCESSING (transStatus 3): the channel had not settled it yet"
-		return vUnknown, e
-	case paytree.StatusFailed:
-		return vFailed, newError(paytree.E2006, "transStatus FAILED", nil)
-	case paytree.StatusCancelled:
-		return vFailed, newError(paytree.E2004, "transStatus CANCELLED", nil)
-	case paytree.StatusExpired:
-		return vFailed, newError(paytree.E2005, "transStatus EXPIRED", nil)
-	case paytree.StatusReversed:
-		return vFailed, newError(paytree.E3004, "transStatus REVERSED", nil)
-	}
-	return vUnknown, errorf(paytree.N0004, "unexpected transStatus %q for a %s", st.Wire(), op)
-}
-
-// judge classifies the answer to the transaction's own request.
-func (r *run) judge(res transport.Result) (verdict, *Error) {
-	switch res.Outcome {
-	case transport.NotSent:
-		// Nothing left the host. N0001 may simply be retried; an untrusted
-		// certificate (N0006) keeps its catalog action: a retry won't fix it.
-		return vNotSent, networkError(res)
-	case transport.Answered:
-	default:
-		return vUnknown, networkError(res)
-	}
-	f := res.Fields
-	switch code := f[paytree.FResultCode]; code {
-	case paytree.CodeOK:
-	case paytree.E9001:
-		return vUnknown, gatewayError(code, f[paytree.FErrorSubCode], f[paytree.FErrorMessage])
-	default:
-		return vFailed, gatewayError(code, f[paytree.FErrorSubCode], f[paytree.FErrorMessage])
-	}
-	return r.processed(f)
-}
-
-// processed classifies an answer that says the request was processed: it
-// keeps what the answer tells about the order, and for a pay or deposit
-// reads the order's transStatus.
-func (r *run) processed(f paytree.Fields) (verdict, *Error) {
-	r.absorb(f)
-	switch r.txn.Op {
-	case paytree.OpPay, paytree.OpDeposit:
-		st, ok := paytree.ParseTransStatus(f[paytree.FTransStatus])
-		if !ok {
-			return vUnknown, errorf(paytree.N0004, "transStatus %q is not a status", f[paytree.FTransStatus])
-		}
-		return statusVerdict(r.txn.Op, st)
-	}
-	return vDone, nil
-}
-
-// judgeConfirm classifies a confirm's answer about the transaction's request.
-func (r *run) judgeConfirm(res transport.Result) (verdict, *Error) {
-	if res.Outcome != transport.Answered {
-		return vUnknown, networkError(res)
-	}
-	f := res.Fields
-	switch code := f[paytree.FResultCode]; code {
-	case paytree.CodeOK:
-	case paytree.E3001:
-		return vNotFound, gatewayError(code, f[paytree.FErrorSubCode], f[paytree.FErrorMessage])
-	default: // the confirm itself was not served: ask again
-		return vUnknown, gatewayError(code, f[paytree.FErrorSubCode], f[paytree.FErrorMessage])
-	}
-	switch tc := f[paytree.FTargetResultCode]; tc {
-	case paytree.CodeOK, "":
-	case paytree.E9001:
-		if f[paytree.FTransStatus] == "" {
-			return vUnknown, gatewayError(tc, "", "")
-		}
-	default:
-		if f[paytree.FTransStatus] != "" {
-			r.absorb(f) // keep how the order ended (CANCELLED, EXPIRED, FAILED), not the WAITING before it
-		}
-		return vFailed, gatewayError(tc, "", "")
-	}
-	return r.processed(f)
 }
 
 // absorb keeps what an answer tells about the order (in memory; the next
@@ -522,318 +412,6 @@ func outcomeEntry(kind paytree.Operation, requestID string, res transport.Result
 	return e
 }
 
-// endFailed journals that nothing moved (refused or FAILED) and reports err.
-func (r *run) endFailed(entry journal.Entry, err *Error) {
-	if e := r.step(fsm.EvFail, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }, failed(err, true)); e != nil {
-		r.journalFailed(e)
-	}
-}
-
-// ---- pay and deposit ----
-
-func (r *run) successEvent() fsm.Event {
-	if r.txn.Op == paytree.OpDeposit {
-		return fsm.EvDeposited
-	}
-	return fsm.EvPaid
-}
-
-// onChargeAnswer handles the answer to a pay or deposit (or to a confirm of
-// it, with confirm set).
-func (r *run) onChargeAnswer(res transport.Result, confirm bool) {
-	reqID := r.txn.Step.RequestID
-	kind := r.txn.Op
-	var v verdict
-	var err *Error
-	if confirm {
-		kind = paytree.OpConfirm
-		v, err = r.judgeConfirm(res)
-	} else {
-		v, err = r.judge(res)
-	}
-	entry := outcomeEntry(kind, reqID, res, err)
-	switch v {
-	case vDone:
-		if e := r.step(r.successEvent(), entry, nil, completed(true)); e != nil {
-			r.journalFailed(e)
-		}
-	case vWaiting:
-		r.setWaiting() // before the event: its handler may call PayConfirm
-		if e := r.step(fsm.EvWait, entry, func(t *journal.Txn) {
-			if t.WaitingSince.IsZero() {
-				t.WaitingSince = r.e.clock.Now()
-			}
-		}, completed(false)); e != nil {
-			r.journalFailed(e)
-			return
-		}
-		r.approvalWait()
-	case vFailed, vNotSent:
-		r.endFailed(entry, err)
-	case vNotFound:
-		// The gateway never received it: reverse by targetRequestId so a late
-		// arrival is refused (tombstone), then report the original cause.
-		r.reverseCharge()
-	default:
-		if r.cause == nil {
-			r.cause = err
-		}
-		if !confirm {
-			if e := r.step(fsm.EvLost, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
-				r.journalFailed(e)
-				return
-			}
-		}
-		r.confirmCharge()
-	}
-}
-
-// confirmCharge asks the gateway about the pay/deposit up to
-// RequestConfirmNum times; a definite answer is handled as the pay's own, and
-// anything still unknown is reversed.
-func (r *run) confirmCharge() {
-	for r.txn.Step.Confirms < r.e.cfg.RequestConfirmNum {
-		if !r.wait(r.e.cfg.RequestConfirmInterval) {
-			return
-		}
-		res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) { s.Confirms++ })
-		if !ok {
-			return
-		}
-		v, err := r.judgeConfirm(res)
-		if v == vUnknown {
-			if r.cause == nil {
-				r.cause = err
-			}
-			continue
-		}
-		r.onChargeAnswer(res, true)
-		return
-	}
-	r.reverseCharge()
-}
-
-// confirmOnce journals ev with a fresh confirm requestId, then sends the
-// confirm of target. ok is false when the journal failed (reported), or
-// when recovery found the gateway unreachable (see unreachable): either
-// way the caller stops where the journal has the transaction.
-func (r *run) confirmOnce(ev fsm.Event, target string, bump func(*journal.Step)) (transport.Result, bool) {
-	id, err := newRequestID()
-	if err != nil {
-		r.journalFailed(newError(paytree.L0007, err.Error(), err))
-		return transport.Result{}, false
-	}
-	if e := r.step(ev, journal.Entry{RequestID: id, Kind: paytree.OpConfirm.String(), Note: "confirm " + target}, func(t *journal.Txn) {
-		t.Step.RequestID, t.Step.Kind = id, paytree.OpConfirm.String()
-		bump(&t.Step)
-	}); e != nil {
-		r.journalFailed(e)
-		return transport.Result{}, false
-	}
-	auto := target == r.txn.ID && r.autoDetected()
-	res := r.sendConfirm(id, target, auto)
-	return res, !r.unreachable(res)
-}
-
-// reverseCharge undoes a pay/deposit whose outcome is unknown or abandoned:
-// reverse by targetRequestId (the same reverse requestId on every resend),
-// confirm it, resend it, and escalate if it is never achieved.
-func (r *run) reverseCharge() {
-	revID := r.txn.Step.ReverseRequestID
-	if revID == "" {
-		id, err := newRequestID()
-		if err != nil {
-			r.journalFailed(newError(paytree.L0007, err.Error(), err))
-			return
-		}
-		revID = id
-	}
-	for attempt := 0; ; attempt++ {
-		if e := r.step(fsm.EvReverse, journal.Entry{RequestID: revID, Kind: paytree.OpReverse.String(), Note: "reverse " + r.txn.ID}, func(t *journal.Txn) {
-			t.Step.ReverseRequestID, t.Step.RequestID, t.Step.Kind = revID, revID, paytree.OpReverse.String()
-			if attempt > 0 {
-				t.Step.Resends++
-			}
-		}); e != nil {
-			r.journalFailed(e)
-			return
-		}
-		f := r.common(revID)
-		f[paytree.FTargetRequestID] = r.txn.ID
-		res := r.send(paytree.OpReverse, r.e.cfg.ApiPathReverse, f)
-		if r.unreachable(res) {
-			return
-		}
-		switch r.reverseVerdict(res, false) {
-		case vDone:
-			r.chargeReversed(res)
-			return
-		case vFailed:
-			r.escalateCharge(res)
-			return
-		}
-		// Unknown: confirm the reverse, then resend it with the same requestId.
-		settled := false
-		for i := 0; i < r.e.cfg.RequestConfirmNum; i++ {
-			if !r.wait(r.e.cfg.RequestConfirmInterval) {
-				return
-			}
-			cres, ok := r.confirmOnce(fsm.EvReverse, revID, func(s *journal.Step) { s.Confirms++ })
-			if !ok {
-				return
-			}
-			switch r.reverseVerdict(cres, true) {
-			case vDone:
-				r.chargeReversed(cres)
-				return
-			case vFailed:
-				r.escalateCharge(cres)
-				return
-			case vNotFound:
-				settled = true // never received: resend it now
-			}
-			if settled {
-				break
-			}
-		}
-		if r.txn.Step.Resends >= r.e.cfg.RequestConfirmNum {
-			r.escalateCharge(res)
-			return
-		}
-		if !r.wait(r.e.cfg.RequestConfirmInterval) {
-			return
-		}
-	}
-}
-
-// unreachable reports whether the sequence stops where the journal has the
-// transaction because the gateway could not be reached (N0001: no byte of
-// res's request left the host, so nothing was learned and nothing moved).
-// The attempt never counts towards an escalation (contract 7, "an
-// unreachable gateway is no answer"): recovery tries again when the
-// gateway answers; a live sequence is parked (see park) and the engine
-// carries its decision out when the gateway is back.
-func (r *run) unreachable(res transport.Result) bool {
-	if res.Outcome != transport.NotSent || res.Code != paytree.N0001 {
-		return false
-	}
-	if r.ctx.Err() != nil { // the engine is closing: the journal has the decision
-		return true
-	}
-	r.parked = networkError(res)
-	if !r.recovered {
-		r.park()
-	}
-	return true
-}
-
-// park ends the live part of a sequence whose confirm, reverse or resend
-// could not reach the gateway: it journals the wait (the decision already
-// journaled stays: confirm, reverse, resend) with ErrorEvent N0007, and
-// hands the transaction to the engine, which resumes it as recovery does
-// once the gateway accepts connections. Its outcome is a later event.
-func (r *run) park() {
-	next := "it is confirmed and, if still unknown, undone (reversed)"
-	action := paytree.Retry
-	switch r.txn.State {
-	case fsm.StateReversing:
-		next = "its reverse is sent again"
-	case fsm.StateResending, fsm.StateConfirming:
-		if r.txn.Op == paytree.OpRefund || r.txn.Op == paytree.OpReverse {
-			next, action = "it is confirmed and resent with the same request id: wait for its outcome, do not repeat it", paytree.VendorCall
-		}
-	}
-	err := newError(paytree.N0007, fmt.Sprintf("%s %s stays %s; when the gateway is back %s", r.txn.Op, r.txn.ID, r.txn.State, next), r.parked)
-	err.Action = action
-	// Hand over first, so that a handler of N0007 already sees the engine
-	// waiting for the gateway. Should the step fail, the resumer still
-	// finishes the transaction from where the journal has it.
-	r.e.handOff(r)
-	if e := r.step(fsm.EvPark, journal.Entry{RequestID: r.txn.Step.RequestID, Kind: r.txn.Step.Kind, HTTP: "not-sent", Error: errInfo(r.parked),
-		Note: "gateway unreachable: waits for it"}, nil, failed(err, false)); e != nil {
-		r.journalFailed(e)
-	}
-}
-
-// notProcessed reports whether res is an answer saying that this very
-// request was not processed (E9002 busy, E1002 signature refused). On a
-// confirm or a resend it says nothing about the first send, whose outcome
-// stays unknown (contract 7: "a not processed answer settles only itself").
-func notProcessed(res transport.Result) bool {
-	if res.Outcome != transport.Answered {
-		return false
-	}
-	switch res.Fields[paytree.FResultCode] {
-	case paytree.E9002, paytree.E1002:
-		return true
-	}
-	return false
-}
-
-// reverseVerdict classifies an answer to a reverse (or to a confirm of it).
-func (r *run) reverseVerdict(res transport.Result, confirm bool) verdict {
-	if res.Outcome != transport.Answered {
-		return vUnknown
-	}
-	f := res.Fields
-	code := f[paytree.FResultCode]
-	if confirm {
-		switch code {
-		case paytree.CodeOK:
-			code = f[paytree.FTargetResultCode]
-		case paytree.E3001:
-			return vNotFound
-		default:
-			return vUnknown
-		}
-	}
-	switch code {
-	case paytree.CodeOK, "":
-		return vDone
-	case paytree.E9001, paytree.E9002:
-		return vUnknown
-	}
-	return vFailed
-}
-
-// chargeReversed ends a pay/deposit that was undone: nothing is held, and
-// the operator is told why (the original cause; Retry: they may pay again).
-func (r *run) chargeReversed(res transport.Result) {
-	cause := r.cause
-	if cause == nil {
-		cause = errorf(paytree.N0002, "outcome unknown")
-	}
-	reported := cause
-	if cause.Type == paytree.TypeNetwork && cause.Action != paytree.VendorCall {
-		reported = cause.withAction(paytree.Retry)
-	}
-	if e := r.step(fsm.EvReversed, outcomeEntry(paytree.OpReverse, r.txn.Step.ReverseRequestID, res, nil), func(t *journal.Txn) {
-		t.TransStatus = int(paytree.StatusReversed)
-		t.LastError = errInfo(cause)
-	}, failed(reported, true)); e != nil {
-		r.journalFailed(e)
-	}
-}
-
-// escalateCharge ends a pay/deposit whose reverse was not achieved: the
-// network error (CPSCall), then the post-process error P0001/P0002.
-func (r *run) escalateCharge(res transport.Result) {
-	cause := r.cause
-	if cause == nil {
-		cause = errorf(paytree.N0002, "outcome unknown")
-	}
-	post := paytree.P0001
-	if r.txn.Op == paytree.OpDeposit {
-		post = paytree.P0002
-	}
-	perr := errorf(post, "transaction %s: reverse %s not achieved; call CPS", r.txn.ID, r.txn.Step.ReverseRequestID)
-	if e := r.step(fsm.EvEscalate, outcomeEntry(paytree.OpReverse, r.txn.Step.ReverseRequestID, res, perr), func(t *journal.Txn) {
-		t.LastError = errInfo(perr)
-	}, failed(escalatedCause(cause), false), failed(perr, true)); e != nil {
-		r.journalFailed(e)
-	}
-}
-
 // escalatedCause is the first of the two ErrorEvents of a pay or deposit
 // whose reverse was not achieved: the cause with its catalog action (E2005
 // Customer, N0005 VendorCall, …), except that Retry becomes CPSCall, since
@@ -863,172 +441,391 @@ func (r *run) setWaiting() {
 	r.e.mu.Unlock()
 }
 
-// approvalWait follows a WAITING pay: PayConfirm, or polling (always after a
-// restart, since no cashier may be there), until PAID, a refusal, or
-// PayConfirmPollingTimeout counted from the WAITING answer (then reverse).
-func (r *run) approvalWait() {
-	cfg := r.e.cfg
-	polling := cfg.PayConfirmPollingMode || r.recovered
-	r.setWaiting()
+// ---- the one loop: journal, act, classify, decide ----
+
+// answer is a verdict about a step (with the exchange's result and the
+// error it reports, when there was one).
+type answer struct {
+	step fsm.Step
+	v    paytree.Verdict
+	res  transport.Result
+	err  *Error
+}
+
+// loop follows a transaction from verdict a to the end of its sequence:
+// fsm.Decide says what a verdict means, carryOut journals it (and raises its
+// events), act sends the next request and classify turns its answer into
+// the next verdict. A new request enters with the verdict of its first
+// send, recovery with "restarted".
+func (r *run) loop(a answer) {
 	defer r.notWaiting()
-	deadline := r.txn.WaitingSince.Add(cfg.PayConfirmPollingTimeout)
-	nextPoll := r.txn.WaitingSince.Add(cfg.PayConfirmPollingWait)
 	for {
-		now := r.e.clock.Now()
-		if !now.Before(deadline) {
-			r.cause = errorf(paytree.E2005, "no approval within %s", cfg.PayConfirmPollingTimeout)
-			r.cause.Action = paytree.Customer
-			r.notWaiting()
-			r.reverseCharge()
+		d, err := fsm.Decide(r.txn.Op, r.m.State(), a.step, a.v, r.recovered)
+		if err != nil {
+			r.journalFailed(newError(paytree.L0007, err.Error(), err))
 			return
 		}
-		var pollC <-chan time.Time
-		if polling {
-			pollC = r.e.clock.After(max(nextPoll.Sub(now), 0))
-		}
-		timeoutC := r.e.clock.After(deadline.Sub(now))
-		explicit, flag := false, true
-		select {
-		case <-r.ctx.Done():
-			return
-		case <-timeoutC:
-			continue
-		case <-pollC:
-			nextPoll = r.e.clock.Now().Add(cfg.PayConfirmPollingInterval)
-		case flag = <-r.confirm:
-			explicit = true
-		}
-		res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) {})
-		if !ok {
+		if !r.carryOut(a, d) {
 			return
 		}
-		v, err := r.judgeConfirm(res)
-		entry := outcomeEntry(paytree.OpConfirm, r.txn.Step.RequestID, res, err)
+		var ok bool
+		if a, ok = r.act(d.Action); !ok {
+			return
+		}
+	}
+}
+
+// classify turns the result of an exchange about step into a verdict: no
+// answer by the transport's outcome, an answer by the classifier of the
+// wire vocabulary for what was asked. What an answer tells about the order
+// is kept (absorb).
+func (r *run) classify(step fsm.Step, res transport.Result) answer {
+	a := answer{step: step, res: res}
+	switch res.Outcome {
+	case transport.Answered:
+	case transport.NotSent:
+		a.err = networkError(res)
 		switch {
-		case v == vDone || v == vFailed:
-			r.notWaiting()
-			r.onChargeAnswer(res, true)
-			return
-		case explicit && !flag:
-			// The cashier ended the wait without a payment: undo it.
-			r.cause = errorf(paytree.E2004, "the approval wait was ended without payment")
-			r.notWaiting()
-			r.reverseCharge()
-			return
+		case res.Code != paytree.N0001:
+			a.v = paytree.VerdictNotSent // N0006, L0002, L0003: a retry won't fix it
+		case r.ctx.Err() != nil:
+			a.v = paytree.VerdictStopped
+		default:
+			a.v = paytree.VerdictUnreachable
 		}
-		// Still waiting, or the confirm went unanswered: keep waiting (an
-		// explicit PayConfirm(true) is told so).
-		var told []raised
-		if explicit {
-			if v == vWaiting {
-				told = append(told, failed(errorf(paytree.W0001, "transaction %s", r.txn.ID), false))
-			} else {
-				told = append(told, failed(err, false))
-			}
-		}
-		if e := r.step(fsm.EvWait, entry, nil, told...); e != nil {
-			r.journalFailed(e)
-			return
-		}
-	}
-}
-
-// ---- refund and reverse ----
-
-// onSettleAnswer handles the answer to a refund or reverse (first send or a
-// resend with the same requestId).
-func (r *run) onSettleAnswer(res transport.Result) {
-	v, err := r.judge(res)
-	entry := outcomeEntry(r.txn.Op, r.txn.ID, res, err)
-	switch v {
-	case vDone:
-		r.settleDone(entry)
-	case vFailed, vNotSent:
-		r.endFailed(entry, err)
+		return a
 	default:
-		if r.cause == nil {
-			r.cause = err
-		}
-		if e := r.step(fsm.EvLost, entry, func(t *journal.Txn) { t.LastError = errInfo(err) }); e != nil {
-			r.journalFailed(e)
-			return
-		}
-		r.settleUnknown()
+		a.v, a.err = paytree.VerdictUnknown, networkError(res)
+		return a
 	}
+	var j paytree.Judgement
+	switch step {
+	case fsm.StepReverse:
+		a.v = paytree.ClassifyReverse(res.Fields)
+		return a
+	case fsm.StepReverseConfirm:
+		a.v = paytree.ClassifyReverseConfirm(res.Fields)
+		return a
+	case fsm.StepSend, fsm.StepResend:
+		j = paytree.ClassifyAnswer(r.txn.Op, res.Fields)
+	default:
+		j = paytree.ClassifyConfirm(r.txn.Op, res.Fields)
+	}
+	if j.Keep {
+		r.absorb(res.Fields)
+	}
+	a.v, a.err = j.Verdict, reasonError(j.Reason)
+	return a
 }
 
-func (r *run) settleDone(entry journal.Entry) {
-	if e := r.step(fsm.EvDone, entry, func(t *journal.Txn) { t.LastError = nil }, completed(true)); e != nil {
+// reasonError is the *Error a classifier's reason stands for (nil for none).
+func reasonError(rs paytree.Reason) *Error {
+	if rs.Code == "" {
+		return nil
+	}
+	e := newError(rs.Code, rs.Detail, nil)
+	e.SubCode = rs.SubCode
+	if rs.Gateway != "" && rs.Gateway != e.Message {
+		e.Message += " (gateway: " + rs.Gateway + ")"
+	}
+	if rs.Message != "" {
+		e.Message = rs.Message
+	}
+	return e
+}
+
+// carryOut journals decision d about a (when d has an event) with the
+// events it raises; false when the journal failed (reported).
+func (r *run) carryOut(a answer, d fsm.Decision) bool {
+	switch {
+	case d.Cause != "":
+		r.cause = r.causeOf(d.Cause)
+	case r.cause == nil && (a.v == paytree.VerdictUnknown || a.v == paytree.VerdictNotSent):
+		r.cause = a.err
+	}
+	switch d.Action {
+	case fsm.ActAwait, fsm.ActAwaitPoll:
+		r.setWaiting() // before the event: its handler may call PayConfirm
+	case fsm.ActPark, fsm.ActLeave:
+		r.parked = a.err
+	default:
+		if a.step == fsm.StepPoll || a.step == fsm.StepApprove || a.step == fsm.StepDecline {
+			r.notWaiting() // the wait ends: a later PayConfirm gets L0008
+		}
+	}
+	if d.Action == fsm.ActPark {
+		// Hand over first, so that a handler of N0007 already sees the
+		// engine waiting for the gateway. Should the step fail, the
+		// resumer still finishes the transaction from where the journal has it.
+		r.e.handOff(r)
+	}
+	if d.Event == "" {
+		return true
+	}
+	entry, mutate, raise := r.record(a, d)
+	if e := r.step(d.Event, entry, mutate, raise...); e != nil {
 		r.journalFailed(e)
+		return false
 	}
+	return true
 }
 
-// settleUnknown confirms a refund/reverse whose answer was lost, resends it
-// with its own requestId, and escalates when neither settles it. A refund is
-// never undone and never reissued with a new requestId.
-func (r *run) settleUnknown() {
-	for {
-		for i := 0; i < r.e.cfg.RequestConfirmNum; i++ {
-			if !r.wait(r.e.cfg.RequestConfirmInterval) {
-				return
-			}
-			res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, func(s *journal.Step) { s.Confirms++ })
-			if !ok {
-				return
-			}
-			v, err := r.judgeConfirm(res)
-			entry := outcomeEntry(paytree.OpConfirm, r.txn.Step.RequestID, res, err)
-			switch v {
-			case vDone:
-				r.settleDone(entry)
-				return
-			case vFailed:
-				r.endFailed(entry, err)
-				return
-			}
-			if v == vNotFound {
-				break
+// causeOf is the cause a decision gives an outcome that is then undone.
+func (r *run) causeOf(code string) *Error {
+	if code == paytree.E2005 {
+		e := errorf(paytree.E2005, "no approval within %s", r.e.cfg.PayConfirmPollingTimeout)
+		e.Action = paytree.Customer
+		return e
+	}
+	return errorf(code, "the approval wait was ended without payment")
+}
+
+// knownCause is the cause an outcome reports, N0002 when none is known.
+func (r *run) knownCause() *Error {
+	if r.cause == nil {
+		return errorf(paytree.N0002, "outcome unknown")
+	}
+	return r.cause
+}
+
+// record builds what the journal keeps of decision d about a: the entry,
+// how the snapshot changes, and the events raised.
+func (r *run) record(a answer, d fsm.Decision) (journal.Entry, func(*journal.Txn), []raised) {
+	t := r.txn
+	kind := t.Op
+	switch a.step {
+	case fsm.StepConfirm, fsm.StepPoll, fsm.StepApprove, fsm.StepDecline:
+		kind = paytree.OpConfirm
+	}
+	entry := outcomeEntry(kind, t.Step.RequestID, a.res, a.err)
+	var mutate func(*journal.Txn)
+	switch d.Event {
+	case fsm.EvPark:
+		next := "it is confirmed and, if still unknown, undone (reversed)"
+		action := paytree.Retry
+		switch t.State {
+		case fsm.StateReversing:
+			next = "its reverse is sent again"
+		case fsm.StateResending, fsm.StateConfirming:
+			if t.Op == paytree.OpRefund || t.Op == paytree.OpReverse {
+				next, action = "it is confirmed and resent with the same request id: wait for its outcome, do not repeat it", paytree.VendorCall
 			}
 		}
-		if r.txn.Step.Resends >= r.e.cfg.RequestConfirmNum {
-			cause := r.cause
-			if cause == nil {
-				cause = errorf(paytree.N0002, "outcome unknown")
-			}
+		err := newError(paytree.N0007, fmt.Sprintf("%s %s stays %s; when the gateway is back %s", t.Op, t.ID, t.State, next), r.parked)
+		err.Action = action
+		return journal.Entry{RequestID: t.Step.RequestID, Kind: t.Step.Kind, HTTP: "not-sent", Error: errInfo(r.parked),
+			Note: "gateway unreachable: waits for it"}, nil, []raised{failed(err, false)}
+	case fsm.EvReversed:
+		// Nothing is held; the operator is told why (the original cause;
+		// Retry: they may pay again).
+		cause := r.knownCause()
+		reported := cause
+		if cause.Type == paytree.TypeNetwork && cause.Action != paytree.VendorCall {
+			reported = cause.withAction(paytree.Retry)
+		}
+		return outcomeEntry(paytree.OpReverse, t.Step.ReverseRequestID, a.res, nil), func(s *journal.Txn) {
+			s.TransStatus = int(paytree.StatusReversed)
+			s.LastError = errInfo(cause)
+		}, []raised{failed(reported, true)}
+	case fsm.EvEscalate:
+		cause := r.knownCause()
+		if d.Emit == fsm.EmitCPSCall { // a refund or reverse never settled
 			cause = cause.withAction(paytree.CPSCall)
-			if e := r.step(fsm.EvEscalate, journal.Entry{RequestID: r.txn.ID, Kind: r.txn.Op.String(), Error: errInfo(cause), Note: "not settled after resends"},
-				func(t *journal.Txn) { t.LastError = errInfo(cause) }, failed(cause, true)); e != nil {
-				r.journalFailed(e)
+			return journal.Entry{RequestID: t.ID, Kind: t.Op.String(), Error: errInfo(cause), Note: "not settled after resends"},
+				func(s *journal.Txn) { s.LastError = errInfo(cause) }, []raised{failed(cause, true)}
+		}
+		// A pay or deposit whose reverse was not achieved: the cause, then
+		// the post-process error P0001/P0002 (CPSCall).
+		post := paytree.P0001
+		if t.Op == paytree.OpDeposit {
+			post = paytree.P0002
+		}
+		perr := errorf(post, "transaction %s: reverse %s not achieved; call CPS", t.ID, t.Step.ReverseRequestID)
+		res := a.res
+		if a.v == paytree.VerdictSpent {
+			res = r.lastReverse // the answer to the last reverse, not to its confirm
+		}
+		return outcomeEntry(paytree.OpReverse, t.Step.ReverseRequestID, res, perr), func(s *journal.Txn) { s.LastError = errInfo(perr) },
+			[]raised{failed(escalatedCause(cause), false), failed(perr, true)}
+	case fsm.EvLost:
+		switch a.step {
+		case fsm.StepRestart:
+			entry = journal.Entry{RequestID: t.ID, Kind: t.Op.String(), Note: "restart: outcome unknown"}
+		case fsm.StepSend:
+			err := a.err
+			mutate = func(s *journal.Txn) { s.LastError = errInfo(err) }
+		}
+	case fsm.EvFail:
+		err := a.err
+		mutate = func(s *journal.Txn) { s.LastError = errInfo(err) }
+	case fsm.EvDone:
+		mutate = func(s *journal.Txn) { s.LastError = nil }
+	case fsm.EvWait:
+		if d.Emit == fsm.EmitWaiting {
+			mutate = func(s *journal.Txn) {
+				if s.WaitingSince.IsZero() {
+					s.WaitingSince = r.e.clock.Now()
+				}
 			}
-			return
+		}
+	}
+	var raise []raised
+	switch d.Emit {
+	case fsm.EmitComplete:
+		raise = append(raise, completed(true))
+	case fsm.EmitWaiting:
+		raise = append(raise, completed(false))
+	case fsm.EmitError:
+		raise = append(raise, failed(a.err, true))
+	case fsm.EmitNotice:
+		raise = append(raise, failed(a.err, false))
+	case fsm.EmitW0001:
+		raise = append(raise, failed(errorf(paytree.W0001, "transaction %s", t.ID), false))
+	}
+	return entry, mutate, raise
+}
+
+// act carries out action and returns the verdict it leads to; false when
+// the sequence stops here (it ended, the journal failed, the engine is
+// closing, or the gateway is unreachable and the transaction waits for it).
+func (r *run) act(action fsm.Action) (answer, bool) {
+	cfg := r.e.cfg
+	switch action {
+	case fsm.ActConfirm, fsm.ActConfirmReverse:
+		step, ev, target := fsm.StepConfirm, fsm.EvConfirm, r.txn.ID
+		if action == fsm.ActConfirmReverse {
+			step, ev, target = fsm.StepReverseConfirm, fsm.EvReverse, r.txn.Step.ReverseRequestID
+		}
+		if r.round >= cfg.RequestConfirmNum {
+			return answer{step: step, v: paytree.VerdictSpent}, true
+		}
+		if !r.wait(cfg.RequestConfirmInterval) {
+			return answer{}, false
+		}
+		res, ok := r.confirmOnce(ev, target, true)
+		if !ok {
+			return answer{}, false
+		}
+		r.round++
+		return r.classify(step, res), true
+	case fsm.ActReverse:
+		return r.sendReverse(false)
+	case fsm.ActResendReverse:
+		if r.txn.Step.Resends >= cfg.RequestConfirmNum {
+			return answer{step: fsm.StepReverse, v: paytree.VerdictSpent}, true
+		}
+		if !r.wait(cfg.RequestConfirmInterval) {
+			return answer{}, false
+		}
+		return r.sendReverse(true)
+	case fsm.ActResend:
+		if r.txn.Step.Resends >= cfg.RequestConfirmNum {
+			return answer{step: fsm.StepResend, v: paytree.VerdictSpent}, true
 		}
 		if e := r.step(fsm.EvResend, journal.Entry{RequestID: r.txn.ID, Kind: r.txn.Op.String(), Note: "resend with the same requestId"}, func(t *journal.Txn) {
 			t.Step.RequestID, t.Step.Kind = t.ID, t.Op.String()
 			t.Step.Resends++
 		}); e != nil {
 			r.journalFailed(e)
-			return
+			return answer{}, false
 		}
 		res := r.send(r.txn.Op, r.mainPath(), r.mainFields(r.txn.ID))
-		if r.unreachable(res) {
-			return
+		r.round = 0
+		return r.classify(fsm.StepResend, res), true
+	case fsm.ActAwait, fsm.ActAwaitPoll:
+		return r.awaitApproval(cfg.PayConfirmPollingMode || action == fsm.ActAwaitPoll)
+	}
+	return answer{}, false // end, park, leave, stop
+}
+
+// confirmOnce journals ev with a fresh confirm requestId (counted when
+// count is set), then sends the confirm of target; false when the journal
+// failed (reported).
+func (r *run) confirmOnce(ev fsm.Event, target string, count bool) (transport.Result, bool) {
+	id, err := newRequestID()
+	if err != nil {
+		r.journalFailed(newError(paytree.L0007, err.Error(), err))
+		return transport.Result{}, false
+	}
+	if e := r.step(ev, journal.Entry{RequestID: id, Kind: paytree.OpConfirm.String(), Note: "confirm " + target}, func(t *journal.Txn) {
+		t.Step.RequestID, t.Step.Kind = id, paytree.OpConfirm.String()
+		if count {
+			t.Step.Confirms++
 		}
-		v, err := r.judge(res)
-		entry := outcomeEntry(r.txn.Op, r.txn.ID, res, err)
-		switch {
-		case v == vDone:
-			r.settleDone(entry)
-			return
-		case v == vNotSent, notProcessed(res):
-			// Not sent, or not processed, this time: an earlier copy may
-			// have been processed, so the outcome stays unknown.
-		case v == vFailed:
-			r.endFailed(entry, err)
-			return
+	}); e != nil {
+		r.journalFailed(e)
+		return transport.Result{}, false
+	}
+	auto := target == r.txn.ID && r.autoDetected()
+	return r.sendConfirm(id, target, auto), true
+}
+
+// sendReverse journals and sends the reverse that undoes a pay/deposit, by
+// targetRequestId, with the same reverse requestId on every resend.
+func (r *run) sendReverse(resend bool) (answer, bool) {
+	revID := r.txn.Step.ReverseRequestID
+	if revID == "" {
+		id, err := newRequestID()
+		if err != nil {
+			r.journalFailed(newError(paytree.L0007, err.Error(), err))
+			return answer{}, false
 		}
-		if e := r.step(fsm.EvLost, entry, nil); e != nil {
-			r.journalFailed(e)
-			return
+		revID = id
+	}
+	if e := r.step(fsm.EvReverse, journal.Entry{RequestID: revID, Kind: paytree.OpReverse.String(), Note: "reverse " + r.txn.ID}, func(t *journal.Txn) {
+		t.Step.ReverseRequestID, t.Step.RequestID, t.Step.Kind = revID, revID, paytree.OpReverse.String()
+		if resend {
+			t.Step.Resends++
 		}
+	}); e != nil {
+		r.journalFailed(e)
+		return answer{}, false
+	}
+	f := r.common(revID)
+	f[paytree.FTargetRequestID] = r.txn.ID
+	res := r.send(paytree.OpReverse, r.e.cfg.ApiPathReverse, f)
+	r.lastReverse, r.round = res, 0
+	return r.classify(fsm.StepReverse, res), true
+}
+
+// awaitApproval waits, for a WAITING pay, for PayConfirm, the next poll
+// (when polling) or the deadline (PayConfirmPollingTimeout counted from
+// the WAITING answer), and sends the confirm PayConfirm or the poll asks
+// for; false when the engine closes first or the journal failed.
+func (r *run) awaitApproval(polling bool) (answer, bool) {
+	cfg := r.e.cfg
+	if r.nextPoll.IsZero() {
+		r.nextPoll = r.txn.WaitingSince.Add(cfg.PayConfirmPollingWait)
+	}
+	deadline := r.txn.WaitingSince.Add(cfg.PayConfirmPollingTimeout)
+	for {
+		now := r.e.clock.Now()
+		if !now.Before(deadline) {
+			return answer{step: fsm.StepPoll, v: paytree.VerdictTimeout}, true
+		}
+		var pollC <-chan time.Time
+		if polling {
+			pollC = r.e.clock.After(max(r.nextPoll.Sub(now), 0))
+		}
+		timeoutC := r.e.clock.After(deadline.Sub(now))
+		step := fsm.StepPoll
+		select {
+		case <-r.ctx.Done():
+			return answer{}, false
+		case <-timeoutC:
+			continue
+		case <-pollC:
+			r.nextPoll = r.e.clock.Now().Add(cfg.PayConfirmPollingInterval)
+		case flag := <-r.confirm:
+			step = fsm.StepDecline
+			if flag {
+				step = fsm.StepApprove
+			}
+		}
+		res, ok := r.confirmOnce(fsm.EvConfirm, r.txn.ID, false)
+		if !ok {
+			return answer{}, false
+		}
+		return r.classify(step, res), true
 	}
 }

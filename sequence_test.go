@@ -157,7 +157,7 @@ func TestFaults(t *testing.T) {
 			}},
 		} {
 			t.Run(string(tc.fault)+"/"+oc.op.String(), func(t *testing.T) {
-				h := newHarness(t, harnessOpt{httpTimeout: 300 * time.Millisecond})
+				h := newHarness(t, harnessOpt{httpTimeout: time.Second})
 				res := oc.run(t, h)
 				w := tc.pay
 				switch oc.op {
@@ -313,7 +313,7 @@ func TestEscalation(t *testing.T) {
 			assert.Equal(t, "CPSCall", tx.LastError.Action)
 			// Nothing was ever sent twice under different requestIds: the
 			// transaction's own request and its one reverse requestId.
-			entries, err := h.eng.Journal().Entries(res.TransactionID)
+			entries, err := h.eng.Audit().Entries(res.TransactionID)
 			require.NoError(t, err)
 			ids := map[string]bool{}
 			for _, e := range entries {

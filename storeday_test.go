@@ -154,12 +154,12 @@ func TestDayTotals(t *testing.T) {
 	assert.Equal(t, "PayPay", daily.Escalated[0].Channel, "on its order's channel")
 
 	// The close is one hash-chained entry of its own pseudo-transaction.
-	entries, err := h.eng.Journal().Entries(wbpay.CloseID("2026-11-25"))
+	entries, err := h.eng.Audit().Entries(wbpay.CloseID("2026-11-25"))
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	assert.Equal(t, fsm.EvClose, entries[0].Event)
 	assert.Equal(t, entries[0].Hash, daily.CloseHash)
-	_, err = h.eng.Journal().Verify()
+	_, err = h.eng.Audit().Verify()
 	require.NoError(t, err)
 
 	// Later activity the same calendar day goes to the next business day;
@@ -191,7 +191,7 @@ func TestDayTotals(t *testing.T) {
 	assert.EqualValues(t, 1, line(next, "PayPay", "pay").Count)
 	assert.EqualValues(t, 999, line(next, "PayPay", "pay").Amount)
 	assert.EqualValues(t, 100, line(next, "PayPay", "refund").Amount)
-	entries, err = h.eng.Journal().Entries(wbpay.CloseID("2026-11-25"))
+	entries, err = h.eng.Audit().Entries(wbpay.CloseID("2026-11-25"))
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "a day is closed once")
 

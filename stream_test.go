@@ -104,7 +104,7 @@ func TestStreamReplaysEveryRaisedEvent(t *testing.T) {
 
 	ids, streamed, states := streamRaised(t, h.eng, 0)
 	sameEvents(t, raised, streamed)
-	st, err := h.eng.Journal().Stats()
+	st, err := h.eng.Audit().Stats()
 	require.NoError(t, err)
 	assert.Equal(t, int(st.Entries), states, "one state event per journal entry")
 

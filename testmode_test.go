@@ -15,7 +15,9 @@ import (
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/internal/testgw"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
+	"github.com/wbpay/wbpay/sim"
 )
 
 // testModeHome writes a test-mode home (no gateway, no public key) with the
@@ -30,9 +32,9 @@ func testModeHome(t *testing.T, extra map[string]string) string {
 	return home
 }
 
-func openAt(t *testing.T, home string, clock clockwork.Clock) *wbpay.Engine {
+func openAt(t *testing.T, home string, clock clockwork.Clock, opts ...wbpay.Option) *wbpay.Engine {
 	t.Helper()
-	eng, err := wbpay.Open(context.Background(), wbpay.WithHome(home), wbpay.WithClock(clock))
+	eng, err := wbpay.Open(context.Background(), append([]wbpay.Option{wbpay.WithHome(home), wbpay.WithClock(clock)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = eng.Close() })
 	return eng
@@ -62,8 +64,9 @@ func TestTestModeClasses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			eng := openAt(t, testModeHome(t, tc.conf), clockwork.NewRealClock())
-			require.NotNil(t, eng.Simulator(), "test mode has an in-process simulator")
+			var simulator *sim.Sim
+			eng := openAt(t, testModeHome(t, tc.conf), clockwork.NewRealClock(), wbpay.WithTestSimulator(func(s *sim.Sim) { simulator = s }))
+			require.NotNil(t, simulator, "test mode has an in-process simulator")
 			res, err := tc.run(eng)
 			require.NoError(t, err)
 			assert.Equal(t, tc.state, res.State)
@@ -140,7 +143,7 @@ func TestLogFiles(t *testing.T) {
 	_, err := payOf(userCode)(eng)
 	require.NoError(t, err)
 	require.NoError(t, eng.Close())
-	data, err := os.ReadFile(filepath.Join(home, "Log", "WbCPSPay.20261126.log"))
+	data, err := os.ReadFile(filepath.Join(layout.Home(home).Log(), "WbCPSPay.20261126.log"))
 	require.NoError(t, err, "the log file is named by the JST date")
 	log := string(data)
 	assert.Contains(t, log, "engine opened")
@@ -148,7 +151,7 @@ func TestLogFiles(t *testing.T) {
 	assert.NotContains(t, log, userCode, "the full userCode never reaches the log")
 	assert.Contains(t, log, "28************3456")
 	assert.NotContains(t, log, "PRIVATE KEY")
-	pemBody, err := os.ReadFile(filepath.Join(home, "client.pem"))
+	pemBody, err := os.ReadFile(filepath.Join(home, layout.ClientKeyFile))
 	require.NoError(t, err)
 	line := strings.Split(string(pemBody), "\n")[1]
 	assert.NotContains(t, log, line, "key material never reaches the log")
@@ -162,7 +165,7 @@ func TestLogLevelError(t *testing.T) {
 	_, err := payOf("281234567890")(eng)
 	require.NoError(t, err)
 	require.NoError(t, eng.Close())
-	data, err := os.ReadFile(filepath.Join(home, "Log", "WbCPSPay.20261125.log"))
+	data, err := os.ReadFile(filepath.Join(layout.Home(home).Log(), "WbCPSPay.20261125.log"))
 	require.NoError(t, err)
 	assert.Contains(t, string(data), "E2002", "the error event is logged at Error level")
 	assert.NotContains(t, string(data), "exchange", "Sequence lines are not written at Error level")

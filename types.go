@@ -1,7 +1,6 @@
 package wbpay
 
 import (
-	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -108,7 +107,7 @@ type Event struct {
 type Result struct {
 	TransactionID string
 	Operation     RequestType
-	State         fsm.State // the final state: paid, failed, reversed, refunded, deposited, escalated
+	State         State // the final state: paid, failed, reversed, refunded, deposited, escalated
 	OrderID       string
 	TransStatus   paytree.TransStatus
 	Amount        int64
@@ -131,9 +130,9 @@ func (r *Result) Err() *Error {
 		return nil
 	}
 	switch r.State {
-	case fsm.StatePaid, fsm.StateDeposited, fsm.StateRefunded:
+	case StatePaid, StateDeposited, StateRefunded:
 		return nil
-	case fsm.StateReversed:
+	case StateReversed:
 		if r.Operation == RequestReverse {
 			return nil
 		}

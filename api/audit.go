@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -77,12 +78,12 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		query.Limit = n
 	}
 	key := q.Get("idempotencyKey")
-	if key != "" && !keyPattern.MatchString(key) {
+	if key != "" && !wbpay.ValidIdempotencyKey(key) {
 		s.fail(w, r, badField("idempotencyKey", "idempotencyKey must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"))
 		return
 	}
 	query.IdempotencyKey = key
-	txns, err := s.eng.Journal().List(query)
+	txns, err := s.eng.Audit().List(query)
 	if err != nil {
 		s.fail(w, r, newAPIError(http.StatusInternalServerError, codeJournal, "read the journal: "+err.Error()))
 		return
@@ -126,7 +127,7 @@ func (s *Server) serveEntries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	entries, err := s.eng.Journal().Entries(id)
+	entries, err := s.eng.Audit().Entries(id)
 	if err != nil {
 		s.failRead(w, r, id, err)
 		return
@@ -160,7 +161,7 @@ func (s *Server) serveVerify(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, e)
 		return
 	}
-	rep, err := s.eng.Journal().Verify()
+	rep, err := s.eng.Audit().Verify()
 	if err != nil && !errors.Is(err, journal.ErrCorrupt) {
 		s.fail(w, r, newAPIError(http.StatusInternalServerError, codeJournal, "verify: "+err.Error()))
 		return
@@ -231,7 +232,7 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) {
 	}
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	err := s.eng.Journal().ForEachEntry(func(en journal.Entry) error {
+	err := s.eng.Audit().ForEachEntry(func(en journal.Entry) error {
 		if (!since.IsZero() && en.Time.Before(since)) || (!until.IsZero() && !en.Time.Before(until)) {
 			return nil
 		}

@@ -19,58 +19,99 @@ import (
 // is refused with 413 (L0003).
 const MaxBodyBytes = 64 << 10
 
-// maxAmount is the largest amount (15 digits).
-const maxAmount = 999_999_999_999_999
+// maxAmount is the largest amount (15 digits, the wire contract's rule).
+const maxAmount = paytree.MaxAmount
 
 // fieldKind is how a body field is parsed.
 type fieldKind int
 
 const (
-	kindString fieldKind = iota
-	kindAmount
+	kindString fieldKind = iota // an API-only string, by min and max
+	kindWire                    // a string sent on the wire, by its rule
+	kindAmount                  // a JSON integer sent on the wire, by its rule
 	kindBool
 )
 
-// fieldSpec is one field of a request body (library spec section 4).
+// fieldSpec is one field of a request body (library spec section 4). The
+// fields that go on the wire carry the wire contract's rule (paytree's
+// table of the operation); min and max follow from it.
 type fieldSpec struct {
 	name     string
 	kind     fieldKind
 	required bool
-	min, max int // characters, for strings
+	min, max int           // characters, for strings
+	rule     *paytree.Rule // kindWire, kindAmount
+	auto     bool          // payType: AUTO (auto-detect, no payType on the wire) is allowed
+}
+
+// autoDetect is the payType that asks for auto-detection.
+const autoDetect = "AUTO"
+
+// wire returns the spec of the body field that is the wire field name of
+// op's table (the body's names are the wire's). The API requires payType
+// on a pay too: AUTO stands for its absence.
+func wire(op paytree.Operation, name string) fieldSpec {
+	t, _ := paytree.RequestTable(op, false)
+	r, ok := t.Rule(name)
+	if !ok {
+		panic("api: no wire rule for " + op.String() + " " + name)
+	}
+	s := fieldSpec{name: name, kind: kindWire, required: r.Required, min: r.Min, max: r.Max, rule: &r}
+	if r.Form == paytree.AmountForm {
+		s.kind = kindAmount
+	}
+	if name == paytree.FPayType {
+		s.required, s.auto = true, op == paytree.OpPay
+	}
+	if s.required && s.min == 0 {
+		s.min = 1
+	}
+	if r.Values != nil { // the longest value (or AUTO) bounds the length
+		s.max = len(autoDetect)
+		for _, v := range r.Values {
+			s.max = max(s.max, len(v))
+		}
+	}
+	return s
 }
 
 // bodySpecs are the request bodies of local-api.md section 2, by path.
 var bodySpecs = map[string][]fieldSpec{
 	"pay": {
-		{name: "payType", kind: kindString, required: true, min: 1, max: 32},
-		{name: "amount", kind: kindAmount, required: true},
-		{name: "userCode", kind: kindString, required: true, min: 1, max: 512},
-		{name: "receiptNo", kind: kindString, max: 32},
-		{name: "remark", kind: kindString, max: 128},
+		wire(paytree.OpPay, paytree.FPayType),
+		wire(paytree.OpPay, paytree.FAmount),
+		wire(paytree.OpPay, paytree.FUserCode),
+		wire(paytree.OpPay, paytree.FReceiptNo),
+		wire(paytree.OpPay, paytree.FRemark),
 	},
 	"refund": {
-		{name: "orderId", kind: kindString, required: true, min: 1, max: 32},
-		{name: "refundAmount", kind: kindAmount, required: true},
-		{name: "refundReason", kind: kindString, max: 256},
-		{name: "remark", kind: kindString, max: 256},
+		wire(paytree.OpRefund, paytree.FOrderID),
+		wire(paytree.OpRefund, paytree.FRefundAmount),
+		wire(paytree.OpRefund, paytree.FRefundReason),
+		wire(paytree.OpRefund, paytree.FRemark),
 	},
 	"reverse": {
-		{name: "orderId", kind: kindString, required: true, min: 1, max: 32},
+		// The API reverses by orderId only: required here.
+		func() fieldSpec {
+			s := wire(paytree.OpReverse, paytree.FOrderID)
+			s.required, s.min = true, 1
+			return s
+		}(),
 	},
 	"deposit": {
-		{name: "payType", kind: kindString, required: true, min: 1, max: 32},
-		{name: "valueType", kind: kindString, required: true, min: 1, max: 16},
-		{name: "amount", kind: kindAmount, required: true},
-		{name: "userCode", kind: kindString, required: true, min: 1, max: 32},
-		{name: "receiptNo", kind: kindString, max: 32},
+		wire(paytree.OpDeposit, paytree.FPayType),
+		wire(paytree.OpDeposit, paytree.FValueType),
+		wire(paytree.OpDeposit, paytree.FAmount),
+		wire(paytree.OpDeposit, paytree.FUserCode),
+		wire(paytree.OpDeposit, paytree.FReceiptNo),
 	},
 	"pay-confirm": {
 		{name: "confirm", kind: kindBool, required: true},
 	},
 	"resolve": {
 		{name: "outcome", kind: kindString, required: true, min: 1, max: 16},
-		{name: "operator", kind: kindString, required: true, min: 1, max: 64},
-		{name: "note", kind: kindString, required: true, min: 1, max: 512},
+		{name: "operator", kind: kindString, required: true, min: 1, max: wbpay.MaxOperatorLength},
+		{name: "note", kind: kindString, required: true, min: 1, max: wbpay.MaxNoteLength},
 	},
 }
 
@@ -203,9 +244,12 @@ func parseField(s fieldSpec, v json.RawMessage) (any, *apiError) {
 		if !integer.MatchString(lit) {
 			return nil, badField(s.name, fmt.Sprintf("%s must be a JSON integer (whole yen), got %s", s.name, clip(lit)))
 		}
+		if fe := s.rule.Check(lit); fe != nil {
+			return nil, badField(s.name, fmt.Sprintf("%s %s, got %s", s.name, fe.Problem, clip(lit)))
+		}
 		n, err := strconv.ParseInt(lit, 10, 64)
-		if err != nil || n < 1 || n > maxAmount {
-			return nil, badField(s.name, fmt.Sprintf("%s must be 1 to %d, got %s", s.name, int64(maxAmount), clip(lit)))
+		if err != nil { // not reached: the rule allows 15 digits
+			return nil, badField(s.name, s.name+" is out of range")
 		}
 		return n, nil
 	case kindBool:
@@ -223,14 +267,38 @@ func parseField(s fieldSpec, v json.RawMessage) (any, *apiError) {
 		return nil, badField(s.name, s.name+" is not valid UTF-8")
 	}
 	n := utf8.RuneCountInString(str)
+	if n == 0 && s.min == 1 {
+		return nil, badField(s.name, s.name+" is empty")
+	}
+	if s.kind == kindWire {
+		return wireString(s, str)
+	}
 	if n < s.min {
-		if s.min == 1 {
-			return nil, badField(s.name, s.name+" is empty")
-		}
 		return nil, badField(s.name, fmt.Sprintf("%s is %d characters, at least %d needed", s.name, n, s.min))
 	}
 	if n > s.max {
 		return nil, badField(s.name, fmt.Sprintf("%s is %d characters, at most %d allowed", s.name, n, s.max))
+	}
+	return str, nil
+}
+
+// wireString checks a string field that goes on the wire by its rule.
+func wireString(s fieldSpec, str string) (any, *apiError) {
+	if s.name == paytree.FPayType && str == autoDetect {
+		if !s.auto {
+			return nil, badField(s.name, "payType AUTO is not allowed for a deposit (name the channel, e.g. LINE)")
+		}
+		return str, nil
+	}
+	if str == "" { // optional (a required one was refused as empty)
+		return str, nil
+	}
+	if fe := s.rule.Check(str); fe != nil {
+		msg := s.name + " " + fe.Problem
+		if s.auto {
+			msg += ", or AUTO"
+		}
+		return nil, badField(s.name, msg)
 	}
 	return str, nil
 }
@@ -244,45 +312,23 @@ func clip(s string) string {
 	return s
 }
 
-// channel parses payType: a wire code of contract section 6, or AUTO when
-// autoOK.
-func channel(p *parsed, autoOK bool) (paytree.Channel, *apiError) {
-	v := p.str("payType")
-	if v == "AUTO" {
-		if !autoOK {
-			return 0, badField("payType", "payType AUTO is not allowed for a deposit (name the channel, e.g. LINE)")
-		}
-		return paytree.AutoDetect, nil
-	}
-	c, ok := paytree.ChannelFromCode(v)
-	if !ok || c == paytree.JCBAliPay {
-		return 0, badField("payType", fmt.Sprintf("payType %q is not a channel code of wire contract section 6 (e.g. PAYPAY, LINE%s)", clip(v), map[bool]string{true: ", or AUTO"}[autoOK]))
-	}
-	return c, nil
+// channel returns the channel of a checked payType (AUTO: AutoDetect).
+func channel(p *parsed) paytree.Channel {
+	c, _ := paytree.ChannelFromCode(p.str(paytree.FPayType)) // AUTO is no code: AutoDetect
+	return c
 }
 
 // request builds the engine request of op from its checked body.
 func request(op string, p *parsed, key string) (wbpay.Request, *apiError) {
 	switch op {
 	case "pay":
-		c, e := channel(p, true)
-		if e != nil {
-			return nil, e
-		}
-		return withKey(&wbpay.PayRequest{PayType: c, Amount: p.amount("amount"), UserCode: p.str("userCode"), ReceiptNo: p.str("receiptNo"), Remark: p.str("remark")}, key), nil
+		return withKey(&wbpay.PayRequest{PayType: channel(p), Amount: p.amount("amount"), UserCode: p.str("userCode"), ReceiptNo: p.str("receiptNo"), Remark: p.str("remark")}, key), nil
 	case "refund":
 		return withKey(&wbpay.RefundRequest{OrderID: p.str("orderId"), RefundAmount: p.amount("refundAmount"), RefundReason: p.str("refundReason"), Remark: p.str("remark")}, key), nil
 	case "reverse":
 		return withKey(&wbpay.ReverseRequest{OrderID: p.str("orderId")}, key), nil
 	case "deposit":
-		c, e := channel(p, false)
-		if e != nil {
-			return nil, e
-		}
-		if vt := p.str("valueType"); vt != string(paytree.ValueBasic) {
-			return nil, badField("valueType", fmt.Sprintf("valueType %q is not BASIC (the only value type served)", clip(vt)))
-		}
-		return withKey(&wbpay.DepositRequest{PayType: c, ValueType: paytree.ValueBasic, Amount: p.amount("amount"), UserCode: p.str("userCode"), ReceiptNo: p.str("receiptNo")}, key), nil
+		return withKey(&wbpay.DepositRequest{PayType: channel(p), ValueType: paytree.ValueType(p.str("valueType")), Amount: p.amount("amount"), UserCode: p.str("userCode"), ReceiptNo: p.str("receiptNo")}, key), nil
 	}
 	return nil, newAPIError(http.StatusNotFound, codeBadField, "no such request method "+op)
 }
@@ -305,9 +351,6 @@ func engineField(msg string) string {
 	return engineFields[name]
 }
 
-// keyPattern is the form of an Idempotency-Key.
-var keyPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
 // idempotencyKey returns the request's Idempotency-Key ("" when none), or a
 // 400 naming the header.
 func idempotencyKey(r *http.Request) (string, *apiError) {
@@ -317,7 +360,7 @@ func idempotencyKey(r *http.Request) (string, *apiError) {
 		return "", nil
 	case len(vals) > 1:
 		return "", badField("Idempotency-Key", "Idempotency-Key is given more than once")
-	case !keyPattern.MatchString(vals[0]):
+	case !wbpay.ValidIdempotencyKey(vals[0]):
 		return "", badField("Idempotency-Key", "Idempotency-Key must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -")
 	}
 	return vals[0], nil

@@ -26,7 +26,7 @@
 //     events out through bounded per-client buffers: a client that stops
 //     reading is dropped, the engine never waits for a client.
 //   - serve.json (url, pid, startedAt) and serve.token (64 hex digits) are
-//     written atomically with mode 0600 in the home (internal/atomicfile);
+//     written atomically with mode 0600 in the home (package layout);
 //     the token is compared in constant time and never logged.
 //
 // Security: Listen accepts loopback addresses only; every request needs

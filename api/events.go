@@ -85,7 +85,7 @@ func (e *encoder) txn(id string) *encTxn {
 	}
 	et := &encTxn{}
 	if id != "" {
-		et.t, _ = e.eng.Journal().Get(id)
+		et.t, _ = e.eng.Audit().Get(id)
 	}
 	e.txns[id] = et
 	return et
@@ -173,7 +173,7 @@ type sseClient struct {
 // newHub starts following the stream after its current end.
 func newHub(eng *wbpay.Engine, log *zap.Logger, size int) (*hub, error) {
 	h := &hub{eng: eng, log: log, size: size, clients: map[*sseClient]struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
-	seq, err := eng.Journal().LastSeq()
+	seq, err := eng.Audit().LastSeq()
 	if err != nil {
 		return nil, err
 	}

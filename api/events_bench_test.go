@@ -38,7 +38,7 @@ func BenchmarkHubPass(b *testing.B) {
 		_, err := eng.PaySync(ctx, &wbpay.PayRequest{PayType: wbpay.PayPay, Amount: int64(100 + i), UserCode: "281234567890123456"})
 		require.NoError(b, err)
 	}
-	seq, err := eng.Journal().LastSeq()
+	seq, err := eng.Audit().LastSeq()
 	require.NoError(b, err)
 	after := wbpay.StreamID(seq, 0) - 1 // the previous entry's last event, as the hub has it
 	enc := newEncoder(eng)

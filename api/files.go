@@ -9,18 +9,18 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/wbpay/wbpay/internal/atomicfile"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 )
 
-// Files of the daemon in the home directory.
+// Files of the daemon in the home directory (package layout describes
+// every file of a home).
 const (
-	ServeFile = "serve.json"
-	TokenFile = "serve.token"
+	ServeFile = layout.ServeFile
+	TokenFile = layout.TokenFile
 	// DefaultListen is the listen address when neither --listen nor
 	// ServeListen is given.
 	DefaultListen = "127.0.0.1:8791"
@@ -63,7 +63,7 @@ func Listen(addr string) (net.Listener, error) {
 // (32 random bytes as 64 hex digits, mode 0600) when it does not exist.
 // The token is never logged.
 func LoadOrCreateToken(home string) (string, error) {
-	path := filepath.Join(home, TokenFile)
+	path := layout.Home(home).Token()
 	tok, err := readToken(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return tok, err
@@ -73,8 +73,8 @@ func LoadOrCreateToken(home string) (string, error) {
 		return "", fmt.Errorf("api: token: %w", err)
 	}
 	tok = hex.EncodeToString(b[:])
-	err = atomicfile.WriteFile(path, []byte(tok+"\n"), 0o600, true)
-	if errors.Is(err, atomicfile.ErrExists) {
+	err = layout.Write(home, TokenFile, []byte(tok+"\n"), true)
+	if errors.Is(err, layout.ErrExists) {
 		return readToken(path) // created meanwhile
 	}
 	if err != nil {
@@ -84,7 +84,7 @@ func LoadOrCreateToken(home string) (string, error) {
 }
 
 // ReadToken returns the content of home/serve.token.
-func ReadToken(home string) (string, error) { return readToken(filepath.Join(home, TokenFile)) }
+func ReadToken(home string) (string, error) { return readToken(layout.Home(home).Token()) }
 
 func readToken(path string) (string, error) {
 	data, err := os.ReadFile(path)
@@ -111,7 +111,7 @@ func WriteServeFile(home, url string, pid int, started time.Time) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(home, ServeFile), append(data, '\n'), 0o600, false)
+	return layout.Write(home, ServeFile, append(data, '\n'), false)
 }
 
 // RemoveServeFile removes home/serve.json when it names pid.
@@ -120,7 +120,7 @@ func RemoveServeFile(home string, pid int) error {
 	if err != nil || info.PID != pid {
 		return nil
 	}
-	err = os.Remove(filepath.Join(home, ServeFile))
+	err = os.Remove(layout.Home(home).Serve())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -130,7 +130,7 @@ func RemoveServeFile(home string, pid int) error {
 // ReadServeFile reads home/serve.json; ErrNoDaemon when there is none.
 func ReadServeFile(home string) (ServeInfo, error) {
 	var info ServeInfo
-	data, err := os.ReadFile(filepath.Join(home, ServeFile))
+	data, err := os.ReadFile(layout.Home(home).Serve())
 	if errors.Is(err, fs.ErrNotExist) {
 		return info, ErrNoDaemon
 	}
@@ -138,7 +138,7 @@ func ReadServeFile(home string) (ServeInfo, error) {
 		return info, err
 	}
 	if err := json.Unmarshal(data, &info); err != nil || info.URL == "" {
-		return info, fmt.Errorf("%w: %s", ErrBadServeFile, filepath.Join(home, ServeFile))
+		return info, fmt.Errorf("%w: %s", ErrBadServeFile, layout.Home(home).Serve())
 	}
 	return info, nil
 }

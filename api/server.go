@@ -248,22 +248,22 @@ func settled(t *journal.Txn) bool { return t.State.Terminal() || t.State == fsm.
 // journal's commits, and returns its latest snapshot.
 func (s *Server) waitTxn(ctx context.Context, id string, d time.Duration, done func(*journal.Txn) bool) (*journal.Txn, error) {
 	if d == 0 {
-		return s.eng.Journal().Get(id)
+		return s.eng.Audit().Get(id)
 	}
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for {
 		changed := s.eng.StreamChanged()
-		t, err := s.eng.Journal().Get(id)
+		t, err := s.eng.Audit().Get(id)
 		if err != nil || done(t) {
 			return t, err
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			return s.eng.Journal().Get(id)
+			return s.eng.Audit().Get(id)
 		case <-ctx.Done():
-			return s.eng.Journal().Get(id)
+			return s.eng.Audit().Get(id)
 		}
 	}
 }
@@ -333,7 +333,7 @@ func (s *Server) submit(req wbpay.Request) (wbpay.Ticket, error) {
 		if err == nil || !errors.As(err, &we) || we.Code != codeBusy || time.Now().After(deadline) {
 			return t, err
 		}
-		st, serr := s.eng.Journal().Stats()
+		st, serr := s.eng.Audit().Stats()
 		if serr != nil || st.Unfinished > 0 {
 			return t, err
 		}
@@ -383,13 +383,13 @@ func (s *Server) servePayConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	s.confirmMu.Lock()
 	defer s.confirmMu.Unlock()
-	waiting, err := s.eng.Journal().List(journal.Query{State: fsm.StateWaiting, Op: paytree.OpPay, Limit: 1})
+	waiting, err := s.eng.Audit().List(journal.Query{State: fsm.StateWaiting, Op: paytree.OpPay, Limit: 1})
 	if err != nil {
 		s.fail(w, r, newAPIError(http.StatusInternalServerError, codeJournal, "read the journal: "+err.Error()))
 		return
 	}
 	var from uint64
-	if seq, err := s.eng.Journal().LastSeq(); err == nil {
+	if seq, err := s.eng.Audit().LastSeq(); err == nil {
 		from = wbpay.StreamID(seq, 7)
 	}
 	if err := s.eng.PayConfirm(body.values["confirm"].(bool)); err != nil {
@@ -399,7 +399,7 @@ func (s *Server) servePayConfirm(w http.ResponseWriter, r *http.Request) {
 	if len(waiting) == 0 {
 		// The engine took the confirm while the journal showed no waiting
 		// pay (it was between two polls): answer with the newest pay.
-		if waiting, err = s.eng.Journal().List(journal.Query{Op: paytree.OpPay, Limit: 1}); err != nil || len(waiting) == 0 {
+		if waiting, err = s.eng.Audit().List(journal.Query{Op: paytree.OpPay, Limit: 1}); err != nil || len(waiting) == 0 {
 			s.fail(w, r, newAPIError(http.StatusInternalServerError, codeJournal, "the confirmed pay is not in the journal"))
 			return
 		}
@@ -436,7 +436,7 @@ func (s *Server) serveTxn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if _, err := s.eng.Journal().Get(id); err != nil {
+	if _, err := s.eng.Audit().Get(id); err != nil {
 		s.failRead(w, r, id, err)
 		return
 	}
@@ -488,7 +488,7 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := healthBody{State: "ready", Version: s.opts.Version}
-	st, err := s.eng.Journal().Stats()
+	st, err := s.eng.Audit().Stats()
 	if err == nil {
 		b.Unfinished = st.Unfinished
 	}

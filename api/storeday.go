@@ -11,7 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wbpay/wbpay"
-	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/slip"
 )
 
@@ -79,7 +78,7 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if _, err := s.eng.Journal().Get(id); err != nil {
+	if _, err := s.eng.Audit().Get(id); err != nil {
 		s.failRead(w, r, id, err)
 		return
 	}
@@ -128,7 +127,7 @@ func (s *Server) servePrint(w http.ResponseWriter, r *http.Request) {
 		width = n
 	}
 	id := r.PathValue("id")
-	if _, err := s.eng.Journal().Get(id); err != nil {
+	if _, err := s.eng.Audit().Get(id); err != nil {
 		s.failRead(w, r, id, err)
 		return
 	}
@@ -156,7 +155,7 @@ func idField(e *apiError) *apiError {
 }
 
 // outcomes are the states a resolve may record.
-var outcomes = []fsm.State{fsm.StatePaid, fsm.StateDeposited, fsm.StateRefunded, fsm.StateReversed, fsm.StateFailed}
+var outcomes = []wbpay.State{wbpay.StatePaid, wbpay.StateDeposited, wbpay.StateRefunded, wbpay.StateReversed, wbpay.StateFailed}
 
 // serveResolve is POST /v1/transactions/{id}/resolve.
 func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +168,7 @@ func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, e)
 		return
 	}
-	outcome := fsm.State(body.str("outcome"))
+	outcome := wbpay.State(body.str("outcome"))
 	known := false
 	for _, o := range outcomes {
 		known = known || o == outcome
@@ -179,7 +178,7 @@ func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if _, err := s.eng.Journal().Get(id); err != nil {
+	if _, err := s.eng.Audit().Get(id); err != nil {
 		s.failRead(w, r, id, err)
 		return
 	}
@@ -196,7 +195,7 @@ func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("api: resolved", zap.String("txn-id", id), zap.String("outcome", string(outcome)))
-	t, err := s.eng.Journal().Get(id)
+	t, err := s.eng.Audit().Get(id)
 	if err != nil {
 		s.fail(w, r, newAPIError(http.StatusInternalServerError, codeJournal, "read the transaction: "+err.Error()))
 		return

@@ -132,7 +132,7 @@ func voidUntil(eng *wbpay.Engine, t *journal.Txn) *string {
 	if w <= 0 {
 		return nil
 	}
-	order, err := eng.Journal().ByOrderID(t.OrderID)
+	order, err := eng.Audit().ByOrderID(t.OrderID)
 	if err != nil {
 		return nil
 	}

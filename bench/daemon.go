@@ -350,7 +350,7 @@ func measureDelivery(ctx context.Context, k Keys, dir string, gw *gateway, n int
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		j := eng.Journal()
+		j := eng.Audit()
 		var seen uint64
 		if last, err := j.LastSeq(); err == nil {
 			seen = last

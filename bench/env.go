@@ -10,23 +10,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/sim"
 )
 
-// Files of a benchmark home besides the journal.
-const (
-	clientKeyFile  = "client.pem"
-	gatewayPubFile = "gateway.pub"
-	// CAFile holds the PEM certificate of the loopback gateway, so that a
-	// child process can trust it.
-	CAFile = "gateway-ca.pem"
-)
+// CAFile holds the PEM certificate of the loopback gateway in a benchmark
+// home, so that a child process can trust it.
+const CAFile = layout.GatewayCAFile
 
 // Terminal identity written into every benchmark home (the simulator checks
 // formats only).
@@ -100,7 +93,7 @@ func (g *gateway) caPEM() []byte {
 // homeConf is the WbCPSPay.conf of a benchmark home talking to serverURL,
 // logging at Sequence level (the level the spec recommends), with
 // overrides applied ("" deletes a key).
-func homeConf(serverURL string, overrides map[string]string) string {
+func homeConf(serverURL string, overrides map[string]string) config.Conf {
 	paths := sim.DefaultPaths()
 	kv := map[string]string{
 		"ServerURL":              serverURL,
@@ -111,8 +104,8 @@ func homeConf(serverURL string, overrides map[string]string) string {
 		"ApiPathConfirm":         paths.Confirm,
 		"ApiPathConfirmV1":       paths.ConfirmV1,
 		"ApiPathDeposit":         paths.Deposit,
-		"PrivateKeyFile":         clientKeyFile,
-		"PublicKeyFile":          gatewayPubFile,
+		"PrivateKeyFile":         layout.ClientKeyFile,
+		"PublicKeyFile":          layout.GatewayPubFile,
 		"MerchantId":             merchantID,
 		"TerminalUniquId":        terminalUniqueID,
 		"BranchCode":             branchCode,
@@ -125,19 +118,7 @@ func homeConf(serverURL string, overrides map[string]string) string {
 	for k, v := range overrides {
 		kv[k] = v
 	}
-	names := make([]string, 0, len(kv))
-	for k := range kv {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("# written by wbpay-engine bench (throwaway keys, loopback simulator)\n")
-	for _, k := range names {
-		if kv[k] != "" {
-			fmt.Fprintf(&b, "%s = %s\n", k, kv[k])
-		}
-	}
-	return b.String()
+	return config.Conf{Header: "written by wbpay-engine bench (throwaway keys, loopback simulator)", Values: kv}
 }
 
 // writeHome makes dir an engine home: keys, WbCPSPay.conf for serverURL,
@@ -146,26 +127,20 @@ func writeHome(dir string, k Keys, serverURL string, caPEM []byte, overrides map
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	files := []struct {
-		name string
-		data []byte
-		perm os.FileMode
-	}{
-		{clientKeyFile, keys.EncodePrivatePEM(k.Client), 0o600},
-		{gatewayPubFile, keys.EncodePublicPEM(&k.Gateway.PublicKey), 0o644},
-		{config.FileName, []byte(homeConf(serverURL, overrides)), 0o644},
+	files := map[string][]byte{
+		layout.ClientKeyFile:  keys.EncodePrivatePEM(k.Client),
+		layout.GatewayPubFile: keys.EncodePublicPEM(&k.Gateway.PublicKey),
 	}
 	if caPEM != nil {
-		files = append(files, struct {
-			name string
-			data []byte
-			perm os.FileMode
-		}{CAFile, caPEM, 0o644})
+		files[CAFile] = caPEM
 	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
+	for name, data := range files {
+		if err := layout.Write(dir, name, data, false); err != nil {
 			return fmt.Errorf("write home: %w", err)
 		}
+	}
+	if err := config.Write(dir, homeConf(serverURL, overrides), false); err != nil {
+		return fmt.Errorf("write home: %w", err)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wbpay/wbpay"
-	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -39,7 +38,7 @@ func enginePay(ctx context.Context, eng *wbpay.Engine, i int) error {
 	if err != nil {
 		return fmt.Errorf("pay %d: %w", i, err)
 	}
-	if res.State != fsm.StatePaid {
+	if res.State != wbpay.StatePaid {
 		return fmt.Errorf("pay %d ended %s: %v", i, res.State, res.Err())
 	}
 	return nil

@@ -114,7 +114,7 @@ func measureRecovery(ctx context.Context, k Keys, dir string, n int, parts Parts
 			res.Other++
 		}
 	}
-	err = eng.Journal().ForEachEntry(func(e journal.Entry) error {
+	err = eng.Audit().ForEachEntry(func(e journal.Entry) error {
 		if e.Seq <= before.LastSeq {
 			return nil
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wbpay/wbpay/internal/testgw"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/sim"
 )
 
@@ -140,7 +141,7 @@ func (d *daemon) start() {
 			URL string `json:"url"`
 			Pid int    `json:"pid"`
 		}
-		if b, err := os.ReadFile(filepath.Join(d.home, "serve.json")); err == nil && json.Unmarshal(b, &sj) == nil && sj.Pid == cmd.Process.Pid && sj.URL != "" {
+		if b, err := os.ReadFile(layout.Home(d.home).Serve()); err == nil && json.Unmarshal(b, &sj) == nil && sj.Pid == cmd.Process.Pid && sj.URL != "" {
 			return
 		}
 		select {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wbpay/wbpay/layout"
 )
 
 // The protocol tests run each client's "protocol" program against a
@@ -51,7 +53,7 @@ func newFakeDaemon(t *testing.T) *fakeDaemon {
 		t.Cleanup(f.srv[i].Close)
 	}
 	f.writeServeJSON(0)
-	require.NoError(t, os.WriteFile(filepath.Join(f.home, "serve.token"), []byte(protoToken+"\n"), 0o600))
+	require.NoError(t, os.WriteFile(layout.Home(f.home).Token(), []byte(protoToken+"\n"), 0o600))
 	return f
 }
 
@@ -59,7 +61,7 @@ func (f *fakeDaemon) writeServeJSON(i int) {
 	b, _ := json.Marshal(map[string]any{"url": f.srv[i].URL, "pid": 4242 + i, "startedAt": "2026-12-01T10:00:00+09:00"})
 	tmp := filepath.Join(f.home, "serve.json.tmp")
 	require.NoError(f.t, os.WriteFile(tmp, b, 0o600))
-	require.NoError(f.t, os.Rename(tmp, filepath.Join(f.home, "serve.json")))
+	require.NoError(f.t, os.Rename(tmp, layout.Home(f.home).Serve()))
 }
 
 func (f *fakeDaemon) fail(format string, args ...any) {

@@ -6,11 +6,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 )
 
 // FileName is the configuration file's name in the application home.
-const FileName = "WbCPSPay.conf"
+const FileName = layout.ConfFile
 
 // Default values of library spec 2.6 and of the wire contract (paths).
 const (

@@ -24,9 +24,13 @@
 // and HttpTimeout may be shorter than 15 s. The ApiPath keys always default
 // to the wire contract's simulator paths (/api/v3/pay, …).
 //
-// Nothing here writes files or holds state across a crash: the file is read
-// once at start-up. Template returns a commented file listing every key,
-// for "wbpay-engine init" to write.
+// The engine only reads the file, once at start-up; nothing here holds
+// state across a crash. Write is the one writer of the file (init, the
+// demo, the bench and the tests use it): it renders a Conf, either the
+// commented template of every key (Template, what "wbpay-engine init"
+// writes) with values filled in, or a short list of keys, and writes it
+// atomically with the mode of the home's layout (package layout), so that
+// a crash leaves the old file or the whole new one.
 //
 // Use:
 //

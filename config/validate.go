@@ -106,41 +106,19 @@ var rules = []rule{
 	}},
 	{"PrivateKeyFile", func(c *Config, _ bool, _ *validator) error { return nonEmpty(c.PrivateKeyFile, true) }},
 	{"PublicKeyFile", func(c *Config, live bool, _ *validator) error { return nonEmpty(c.PublicKeyFile, live) }},
-	{"MerchantId", func(c *Config, _ bool, _ *validator) error {
-		if c.MerchantID == "" {
-			return errMissing
+	{"MerchantId", wireKey(paytree.FMerchantID, func(c *Config) string { return c.MerchantID }, true)},
+	{"TerminalUniquId", wireKey(paytree.FTerminalUniqueID, func(c *Config) string { return c.TerminalUniqueID }, true)},
+	{"BranchCode", wireKey(paytree.FBranchCode, func(c *Config) string { return c.BranchCode }, true)},
+	{"TerminalCode", wireKey(paytree.FTerminalCode, func(c *Config) string { return c.TerminalCode }, true)},
+	{"Locale", wireKey(paytree.FLocale, func(c *Config) string { return c.Locale }, false)},
+	{"TimeZone", wireKey(paytree.FTimeZone, func(c *Config) string { return c.TimeZone }, false)},
+	{"CurrencyCode", wireKey(paytree.FCurrencyCode, func(c *Config) string { return c.CurrencyCode }, false)},
+	{"AppVersion", func(c *Config, live bool, v *validator) error {
+		if err := wireKey(paytree.FAppVersion, func(c *Config) string { return c.AppVersion }, false)(c, live, v); err != nil {
+			return err
 		}
-		if len(c.MerchantID) != 12 || !allDigits(c.MerchantID) {
-			return fmt.Errorf("must be exactly 12 digits, got %s", quote(c.MerchantID))
-		}
-		return nil
-	}},
-	{"TerminalUniquId", func(c *Config, _ bool, _ *validator) error {
-		s := c.TerminalUniqueID
-		switch {
-		case s == "":
-			return errMissing
-		case len(s) != 13 || !paytree.IsAlnum(s):
-			return fmt.Errorf("must be exactly 13 letters or digits (company 5 + \"0\" + store 6 + terminal 1), got %s", quote(s))
-		case s[5] != '0':
-			return fmt.Errorf("6th character must be \"0\" (company 5 + \"0\" + store 6 + terminal 1), got %s", quote(s))
-		}
-		return nil
-	}},
-	{"BranchCode", func(c *Config, _ bool, _ *validator) error { return code32(c.BranchCode) }},
-	{"TerminalCode", func(c *Config, _ bool, _ *validator) error { return code32(c.TerminalCode) }},
-	{"Locale", func(c *Config, _ bool, _ *validator) error { return fixed(c.Locale, paytree.FixedLocale, 30) }},
-	{"TimeZone", func(c *Config, _ bool, _ *validator) error { return fixed(c.TimeZone, paytree.FixedTimeZone, 4) }},
-	{"CurrencyCode", func(c *Config, _ bool, _ *validator) error {
-		return fixed(c.CurrencyCode, paytree.FixedCurrencyCode, 10)
-	}},
-	{"AppVersion", func(c *Config, _ bool, v *validator) error {
-		s := c.AppVersion
-		if s == "" || len(s) > 64 || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
-			return fmt.Errorf("must be 1-64 printable ASCII characters without spaces, got %s", quote(s))
-		}
-		if s != paytree.DefaultAppVersion {
-			v.warn("AppVersion", "the spec fixes %s; %s is sent as configured", paytree.DefaultAppVersion, quote(s))
+		if c.AppVersion != paytree.DefaultAppVersion {
+			v.warn("AppVersion", "the spec fixes %s; %s is sent as configured", paytree.DefaultAppVersion, quote(c.AppVersion))
 		}
 		return nil
 	}},
@@ -221,6 +199,29 @@ func apiPath(get func(*Config) string) func(*Config, bool, *validator) error {
 	}
 }
 
+// wireKey checks the value of a key that is sent on the wire as field, by
+// paytree's rule of that field (contract section 3). An empty value of a
+// key without a default is a missing key.
+func wireKey(field string, get func(*Config) string, noDefault bool) func(*Config, bool, *validator) error {
+	rule, ok := paytree.CommonRule(field)
+	if !ok {
+		panic("config: no wire rule for " + field)
+	}
+	return func(c *Config, _ bool, _ *validator) error {
+		s := get(c)
+		fe := rule.Check(s)
+		switch {
+		case fe == nil:
+			return nil
+		case fe.Reason == paytree.Missing && noDefault:
+			return errMissing
+		case fe.Reason == paytree.Missing:
+			return fmt.Errorf("must be %s, got %s", rule.Describe(), quote(s))
+		}
+		return fmt.Errorf("%s, got %s", fe.Problem, quote(s))
+	}
+}
+
 // checkPath accepts an absolute URL path of printable ASCII without a query.
 func checkPath(p string) error {
 	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
@@ -268,26 +269,6 @@ func nonEmpty(s string, needed bool) error {
 	return nil
 }
 
-func code32(s string) error {
-	if s == "" {
-		return errMissing
-	}
-	if len(s) > 32 || !paytree.IsAlnum(s) {
-		return fmt.Errorf("must be 1-32 letters or digits, got %s", quote(s))
-	}
-	return nil
-}
-
-func fixed(s, want string, max int) error {
-	if len(s) > max {
-		return fmt.Errorf("must be at most %d characters and must be %s (fixed by the spec), got %s", max, want, quote(s))
-	}
-	if s != want {
-		return fmt.Errorf("must be %s (fixed by the spec), got %s", want, quote(s))
-	}
-	return nil
-}
-
 func seconds(d, min time.Duration) error {
 	if d < min || d > maxSeconds*time.Second {
 		return fmt.Errorf("must be between %s and %d seconds, got %s", formatSeconds(min), maxSeconds, formatSeconds(d))
@@ -303,15 +284,6 @@ func between(n, lo, hi int) error {
 		return fmt.Errorf("must be between %d and %d, got %d", lo, hi, n)
 	}
 	return nil
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // checkShipURL accepts "" (shipping off) or comma-separated nats:// or

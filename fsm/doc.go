@@ -1,6 +1,23 @@
 // Package fsm holds one state machine per operation — pay, deposit, refund
-// and reverse — built on github.com/looplab/fsm, and exports them as Mermaid
-// diagrams (docs/state-diagrams/, kept fresh by TestDiagramsUpToDate).
+// and reverse — built on github.com/looplab/fsm, and the decision table of
+// contract section 7 (Decide), and exports both into docs/state-diagrams/
+// (Mermaid diagrams and one Markdown table per operation, kept fresh by
+// TestDiagramsUpToDate).
+//
+// The machines say which transitions are legal; the decision table says
+// which one the engine takes, and what it does next, on each verdict
+// (paytree.Verdict: what an answer, or its absence, means):
+//
+//	d, err := fsm.Decide(op, state, fsm.StepConfirm, paytree.VerdictUnknown, restarted)
+//	// d.Event: journaled (none when empty); d.Emit: the events raised;
+//	// d.Cause: the cause an undone outcome reports; d.Action: what comes next
+//
+// Every (operation, state, step, verdict, run) has exactly one row or is
+// illegal (ErrNoDecision); TestDecisionTableExhaustive enumerates them all.
+// The engine's driver is one loop over it: journal, act, classify, decide.
+// Recovery enters the same loop with the verdict restarted, and the few
+// things a restart changes (the approval wait polls; an unreachable gateway
+// is left to recovery's wait instead of parked) are rows (Row.When).
 //
 // The package is pure: no I/O, no clock, no callbacks. looplab's machine is
 // used only as the transition table and its validator, because its callbacks
@@ -49,6 +66,6 @@
 //	next, err := m.Next(fsm.EvSend)                 // journal (state → next), then send
 //	from, to, err := m.Fire(fsm.EvSend)             // errors.Is(err, fsm.ErrIllegal) if not allowed
 //
-// A Machine is not safe for concurrent use; the functions States, Terminal
-// and Mermaid are.
+// A Machine is not safe for concurrent use; the functions States, Terminal,
+// Mermaid, Decide, Decisions and DecisionMarkdown are.
 package fsm

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/internal/pgserver"
 	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/ship"
 )
 
@@ -74,7 +74,7 @@ func newTerminal(t *testing.T, natsURL string, n int) *terminal {
 	c.BranchCode = fmt.Sprintf("S%03d", n/3)
 	c.TerminalCode = fmt.Sprintf("T%02d", n)
 	dir := t.TempDir()
-	j, err := journal.Open(filepath.Join(dir, "wbpay.journal"), journal.Options{Logger: zaptest.NewLogger(t).Named(c.TerminalUniqueID)})
+	j, err := journal.Open(layout.Home(dir).Journal(), journal.Options{Logger: zaptest.NewLogger(t).Named(c.TerminalUniqueID)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = j.Close() })
 	return &terminal{cfg: c, j: j, dir: dir}

@@ -32,14 +32,8 @@ func (j *Journal) Append(e *Entry, snap *Txn) error {
 	}
 	j.mu.RLock()
 	defer j.mu.RUnlock()
-	switch {
-	case j.closed:
-		return ErrClosed
-	case j.readOnly:
-		return ErrReadOnly
-	}
-	if f := j.failed.Load(); f != nil {
-		return fmt.Errorf("%w: %w", ErrFailed, *f)
+	if err := j.writable(); err != nil {
+		return err
 	}
 	ne := *e
 	committing := false
@@ -135,6 +129,21 @@ type journalMeta struct {
 	verified    uint64
 	hasVerified bool
 	id          string // the journal's id ("" in journals older than ids)
+}
+
+// writable says why the journal takes no write now (closed, read-only, or
+// failed by an earlier write), or nil. The caller holds j.mu for reading.
+func (j *Journal) writable() error {
+	switch {
+	case j.closed:
+		return ErrClosed
+	case j.readOnly:
+		return ErrReadOnly
+	}
+	if f := j.failed.Load(); f != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, *f)
+	}
+	return nil
 }
 
 func readMetaBucket(path string, b *bolt.Bucket) (journalMeta, error) {

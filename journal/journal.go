@@ -15,6 +15,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 	"go.uber.org/zap"
+
+	"github.com/wbpay/wbpay/layout"
 )
 
 // DefaultTimeout is how long Open waits for the file lock when
@@ -182,7 +184,7 @@ func openBolt(path string, readOnly, preload bool, opts Options) (db *bolt.DB, e
 			db, err = nil, &CorruptError{Path: path, Reason: fmt.Sprintf("bbolt failed opening the file: %v", r)}
 		}
 	}()
-	db, err = bolt.Open(path, 0o600, bo)
+	db, err = bolt.Open(path, layout.JournalMode, bo)
 	switch {
 	case err == nil:
 		return db, nil
@@ -212,7 +214,7 @@ func create(path string, opts Options) (err error) {
 		return fmt.Errorf("journal id %q is not 32 lower-case hex digits", id)
 	}
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".creating-*")
+	f, err := os.CreateTemp(dir, filepath.Base(path)+layout.CreatingInfix+"*")
 	if err != nil {
 		return err
 	}
@@ -221,7 +223,7 @@ func create(path string, opts Options) (err error) {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: opts.Timeout})
+	db, err := bolt.Open(tmp, layout.JournalMode, &bolt.Options{Timeout: opts.Timeout})
 	if err != nil {
 		return err
 	}

@@ -38,14 +38,8 @@ func (j *Journal) RecordPrint(id, copyName string, at time.Time) (Print, error) 
 	}
 	j.mu.RLock()
 	defer j.mu.RUnlock()
-	switch {
-	case j.closed:
-		return Print{}, ErrClosed
-	case j.readOnly:
-		return Print{}, ErrReadOnly
-	}
-	if f := j.failed.Load(); f != nil {
-		return Print{}, fmt.Errorf("%w: %w", ErrFailed, *f)
+	if err := j.writable(); err != nil {
+		return Print{}, err
 	}
 	var p Print
 	committing := false

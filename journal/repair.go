@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 	"go.uber.org/zap"
 )
 
 // BrokenSuffix is appended to a damaged journal's name by Repair, which
 // keeps the file there untouched.
-const BrokenSuffix = ".broken"
+const BrokenSuffix = layout.BrokenSuffix
 
 // RepairOptions configure Repair.
 type RepairOptions struct {
@@ -117,7 +118,7 @@ func Repair(path string, opts RepairOptions) (*RepairReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("repair %s: %w", path, err)
 	}
-	tmp := filepath.Join(filepath.Dir(path), filepath.Base(path)+".repairing-"+now().UTC().Format("20060102T150405.000000000"))
+	tmp := filepath.Join(filepath.Dir(path), filepath.Base(path)+layout.RepairingInfix+now().UTC().Format("20060102T150405.000000000"))
 	if err := rebuild(tmp, id, s, rep, lg); err != nil {
 		_ = os.Remove(tmp)
 		return nil, err

@@ -144,14 +144,8 @@ func readShipped(path string, b *bolt.Bucket) (uint64, error) {
 func (j *Journal) SetShippedSeq(seq uint64) error {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
-	switch {
-	case j.closed:
-		return ErrClosed
-	case j.readOnly:
-		return ErrReadOnly
-	}
-	if f := j.failed.Load(); f != nil {
-		return fmt.Errorf("%w: %w", ErrFailed, *f)
+	if err := j.writable(); err != nil {
+		return err
 	}
 	committing := false
 	err := j.guard(&pos{where: "meta"}, func() error {

@@ -7,9 +7,11 @@
 // (PKIX). Keys that are not RSA or shorter than 2048 bits are refused with an
 // error wrapping ErrKey that names the file and the reason.
 //
-// Generate writes a new pair atomically (temp file, fsync, rename), the
-// private file with mode 0600, and never replaces an existing file, so a
-// crash leaves either no key or a whole one. Parse keys once at start-up:
+// NewPair makes a new pair and returns it with its PEM encodings; keys
+// writes no file (it imports nothing of the project): the caller writes
+// them, atomically, with layout.WriteKeyPair (the private file with mode
+// 0600, never replacing an existing file, so a crash leaves either no key
+// or a whole one). Parse keys once at start-up:
 // signing costs about a millisecond, reading PEM files per request more.
 //
 // Signatures are RSASSA-PKCS1-v1_5 over SHA-1, written as standard base64

@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-
-	"github.com/wbpay/wbpay/internal/atomicfile"
 )
 
 // MinBits is the shortest RSA modulus accepted (contract section 2).
@@ -140,28 +138,23 @@ func NewKey() (*rsa.PrivateKey, error) {
 	return k, nil
 }
 
-// Generate makes a new 2048-bit pair and writes it: the private key to
-// privPath (mode 0600) and the public key to pubPath (0644), each atomically.
-// It refuses to replace an existing file, and removes the private file again
-// when the public one cannot be written.
-func Generate(privPath, pubPath string) (*rsa.PrivateKey, error) {
+// Pair is a fresh key pair with its PEM encodings, for the caller to
+// write (layout.WriteKeyPair writes them atomically, the private one with
+// mode 0600).
+type Pair struct {
+	Key        *rsa.PrivateKey
+	PrivatePEM []byte // EncodePrivatePEM(Key)
+	PublicPEM  []byte // EncodePublicPEM(&Key.PublicKey)
+}
+
+// NewPair makes a new key of MinBits and encodes both halves as PEM. It
+// writes nothing.
+func NewPair() (Pair, error) {
 	k, err := NewKey()
 	if err != nil {
-		return nil, err
+		return Pair{}, err
 	}
-	for _, p := range []string{privPath, pubPath} {
-		if _, err := os.Lstat(p); err == nil {
-			return nil, fmt.Errorf("%w: %s", atomicfile.ErrExists, p)
-		}
-	}
-	if err := atomicfile.WriteFile(privPath, EncodePrivatePEM(k), 0o600, true); err != nil {
-		return nil, fmt.Errorf("write private key: %w", err)
-	}
-	if err := atomicfile.WriteFile(pubPath, EncodePublicPEM(&k.PublicKey), 0o644, true); err != nil {
-		_ = os.Remove(privPath)
-		return nil, fmt.Errorf("write public key: %w", err)
-	}
-	return k, nil
+	return Pair{Key: k, PrivatePEM: EncodePrivatePEM(k), PublicPEM: EncodePublicPEM(&k.PublicKey)}, nil
 }
 
 // Sign returns the SHA1withRSA signature of msg as standard base64.

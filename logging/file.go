@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -108,7 +109,7 @@ func (w *dailyFile) rollLocked() error {
 		return nil
 	}
 	path := filepath.Join(w.dir, filePrefix+day+fileSuffix)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, layout.LogFileMode)
 	if err != nil {
 		return fmt.Errorf("open log file: %w", err)
 	}

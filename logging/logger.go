@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -47,7 +48,7 @@ func Open(opts Options) (*Logger, error) {
 	if clock == nil {
 		clock = clockwork.NewRealClock()
 	}
-	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
+	if err := os.MkdirAll(opts.Dir, layout.LogDirMode); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
 	}
 	enc := zapcore.NewConsoleEncoder(zapcore.EncoderConfig{

@@ -41,13 +41,12 @@ const (
 
 // Fixed values of the library spec (2.6) and contract section 3.
 const (
-	SignTypeRSA        = "RSA"
-	FixedLocale        = "JAPAN"
-	FixedTimeZone      = "p9"
-	FixedCurrencyCode  = "JPY"
-	DefaultAppVersion  = "windows-WbCPSPay-1.0"
-	TimeLayout         = "20060102150405"
-	MaxRequestIDLength = 32
+	SignTypeRSA       = "RSA"
+	FixedLocale       = "JAPAN"
+	FixedTimeZone     = "p9"
+	FixedCurrencyCode = "JPY"
+	DefaultAppVersion = "windows-WbCPSPay-1.0"
+	TimeLayout        = "20060102150405"
 )
 
 // JST is the zone of every wire timestamp and log file date (UTC+9, no DST),
@@ -60,32 +59,13 @@ func FormatTime(t time.Time) string { return t.In(JST).Format(TimeLayout) }
 // ParseTime reads a yyyyMMddHHmmss JST timestamp.
 func ParseTime(s string) (time.Time, error) { return time.ParseInLocation(TimeLayout, s, JST) }
 
-// ValidRequestID reports whether id is 1–32 of [0-9A-Za-z_-].
-func ValidRequestID(id string) bool {
-	if len(id) == 0 || len(id) > MaxRequestIDLength {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; !isAlnum(c) && c != '_' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
+// ValidRequestID reports whether id is a requestId by the contract's rule:
+// 1–32 of [0-9A-Za-z_-].
+func ValidRequestID(id string) bool { return requestIDRule.Check(id) == nil }
 
-// ValidAmount reports whether s is a wire amount: 1–15 decimal digits, no
-// sign, no leading zero, value ≥ 1.
-func ValidAmount(s string) bool {
-	if len(s) == 0 || len(s) > 15 || s[0] == '0' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+// ValidAmount reports whether s is a wire amount by the contract's rule:
+// 1–15 decimal digits, no sign, no leading zero, value ≥ 1.
+func ValidAmount(s string) bool { return amountRule.Check(s) == nil }
 
 // IsAlnum reports whether s is non-empty and all [0-9A-Za-z].
 func IsAlnum(s string) bool {

@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,11 +42,13 @@ var (
 	powerCutSeed = flag.Int64("powercut.seed", 0, "base seed of the power-cut matrix's cuts (each run's seed is derived from it, the scenario and the point)")
 )
 
-var (
-	lazyOnce sync.Once
-	lazyBin  string
-	lazyErr  error
-)
+var lazyd lazyfs.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	lazyd.Remove()
+	os.Exit(code)
+}
 
 // lazyfsServer skips the test when FUSE cannot be used here (naming what
 // is missing) and builds the lazyfs server once.
@@ -56,16 +57,9 @@ func lazyfsServer(t testing.TB) string {
 	if err := lazyfs.Check(); err != nil {
 		t.Skip(err.Error())
 	}
-	lazyOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wbpay-lazyfs-bin-")
-		if err != nil {
-			lazyErr = err
-			return
-		}
-		lazyBin, lazyErr = lazyfs.BuildServer(dir)
-	})
-	require.NoError(t, lazyErr)
-	return lazyBin
+	bin, err := lazyd.Path()
+	require.NoError(t, err)
+	return bin
 }
 
 // lossyDisk is a lazyfs mount that outlives its power cuts: Cut cuts the

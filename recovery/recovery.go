@@ -55,39 +55,33 @@ func Find(j *journal.Journal) ([]*journal.Txn, error) {
 	return txns, nil
 }
 
-// PlanFor decides how t resumes. approvalTimeout is PayConfirmPollingTimeout.
-// It returns ErrCannotResume for a state no sequence can be resumed from
-// (a journal written by another version, or damage the hash chain missed).
+// PlanFor says how t resumes: the row of fsm.Decide for the verdict
+// restarted in t's state (the same table drives the sequence).
+// approvalTimeout is PayConfirmPollingTimeout. It returns ErrCannotResume
+// for a state no sequence can be resumed from (a journal written by
+// another version, or damage the hash chain missed).
 func PlanFor(t *journal.Txn, approvalTimeout time.Duration) (Plan, error) {
 	p := Plan{Txn: t}
-	switch t.Op {
-	case paytree.OpPay, paytree.OpDeposit:
-		switch t.State {
-		case fsm.StateSending:
-			p.Resume, p.MarkLost = ConfirmCharge, true
-		case fsm.StateUnknown, fsm.StateConfirming:
-			p.Resume = ConfirmCharge
-		case fsm.StateReversing:
-			p.Resume = ReverseCharge
-		case fsm.StateWaiting:
-			if t.Op != paytree.OpPay {
-				return p, fmt.Errorf("%w: %s %s in state %s", ErrCannotResume, t.Op, t.ID, t.State)
-			}
-			p.Resume, p.Deadline = AwaitApproval, t.WaitingSince.Add(approvalTimeout)
-		default:
-			return p, fmt.Errorf("%w: %s %s in state %s", ErrCannotResume, t.Op, t.ID, t.State)
-		}
-	case paytree.OpRefund, paytree.OpReverse:
-		switch t.State {
-		case fsm.StateSending, fsm.StateResending:
-			p.Resume, p.MarkLost = ConfirmSettle, true
-		case fsm.StateUnknown, fsm.StateConfirming:
-			p.Resume = ConfirmSettle
-		default:
-			return p, fmt.Errorf("%w: %s %s in state %s", ErrCannotResume, t.Op, t.ID, t.State)
-		}
-	default:
+	charge := t.Op == paytree.OpPay || t.Op == paytree.OpDeposit
+	if !charge && t.Op != paytree.OpRefund && t.Op != paytree.OpReverse {
 		return p, fmt.Errorf("%w: operation %s of %s", ErrCannotResume, t.Op, t.ID)
+	}
+	d, err := fsm.Decide(t.Op, t.State, fsm.StepRestart, paytree.VerdictRestarted, true)
+	if err != nil {
+		return p, fmt.Errorf("%w: %s %s in state %s", ErrCannotResume, t.Op, t.ID, t.State)
+	}
+	p.MarkLost = d.Event == fsm.EvLost
+	switch {
+	case d.Action == fsm.ActConfirm && charge:
+		p.Resume = ConfirmCharge
+	case d.Action == fsm.ActConfirm:
+		p.Resume = ConfirmSettle
+	case d.Action == fsm.ActReverse:
+		p.Resume = ReverseCharge
+	case d.Action == fsm.ActAwaitPoll:
+		p.Resume, p.Deadline = AwaitApproval, t.WaitingSince.Add(approvalTimeout)
+	default:
+		return p, fmt.Errorf("%w: %s %s in state %s: %s", ErrCannotResume, t.Op, t.ID, t.State, d.Action)
 	}
 	return p, nil
 }

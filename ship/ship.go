@@ -30,13 +30,25 @@ const (
 	DefaultMaxBackoff = 30 * time.Second
 )
 
+// Journal is what a Shipper needs of a journal: the entries as stored, and
+// the last acknowledged Seq, read and recorded. *journal.Journal (open for
+// writing) and the engine's wbpay.Shipping satisfy it.
+type Journal interface {
+	RawEntries(from uint64, max int) ([]journal.RawEntry, error)
+	ShippedSeq() (uint64, error)
+	SetShippedSeq(seq uint64) error
+	Changed() <-chan struct{}
+}
+
+var _ Journal = (*journal.Journal)(nil)
+
 // Options configure New. Journal and Config are required.
 type Options struct {
-	Journal *journal.Journal // open for writing (SetShippedSeq)
-	Config  *config.Config   // ShipURL and the other Ship keys, MerchantId, TerminalUniquId, BranchCode
-	Home    string           // for the config's relative file names
-	Logger  *zap.Logger      // nil means zap.NewNop()
-	Clock   clockwork.Clock  // nil means the real clock (flush interval, back-off)
+	Journal Journal         // e.g. a *journal.Journal open for writing (SetShippedSeq)
+	Config  *config.Config  // ShipURL and the other Ship keys, MerchantId, TerminalUniquId, BranchCode
+	Home    string          // for the config's relative file names
+	Logger  *zap.Logger     // nil means zap.NewNop()
+	Clock   clockwork.Clock // nil means the real clock (flush interval, back-off)
 
 	FlushEvery time.Duration // record the acknowledged Seq at most this often (default 1s)
 	FlushAcks  int           // … or after this many acknowledgements (default 1000)

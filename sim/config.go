@@ -206,14 +206,15 @@ func (cfg Config) resolve() (Config, map[string]route, error) {
 			return cfg, nil, fmt.Errorf("%w: Faults[%d]: %v", ErrConfig, i, err)
 		}
 	}
-	for _, m := range cfg.Merchants {
-		if !validMerchantID(m) {
-			return cfg, nil, fmt.Errorf("%w: Merchants: %q is not 12 digits", ErrConfig, m)
-		}
-	}
-	for _, t := range cfg.Terminals {
-		if msg := terminalProblem(t); msg != "" {
-			return cfg, nil, fmt.Errorf("%w: Terminals: %q %s", ErrConfig, t, msg)
+	for _, l := range []struct {
+		name, field string
+		values      []string
+	}{{"Merchants", paytree.FMerchantID, cfg.Merchants}, {"Terminals", paytree.FTerminalUniqueID, cfg.Terminals}} {
+		rule := commonRule(l.field)
+		for _, v := range l.values {
+			if fe := rule.Check(v); fe != nil {
+				return cfg, nil, fmt.Errorf("%w: %s: %q: %s %s", ErrConfig, l.name, v, l.field, fe.Problem)
+			}
 		}
 	}
 	if cfg.Clock == nil {

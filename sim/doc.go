@@ -45,15 +45,18 @@
 //     path with the same fields (sign and requestTime excepted, empty values
 //     ignored) gets the first answer again with a fresh responseTime and
 //     signature; other content gets E3005 (not recorded);
-//   - common fields: merchantId 12 digits, terminalUniqueId 13 [0-9A-Za-z]
-//     with "0" as 6th character, branchCode/terminalCode 1–32 [0-9A-Za-z],
-//     requestId, requestTime yyyyMMddHHmmss, signType RSA, locale JAPAN,
-//     timeZone p9, currencyCode JPY, appVersion 1–64 characters: E1001 with
-//     an errorMessage naming the field;
+//   - common fields, by paytree.CommonRules (the one table the engine, the
+//     config and the daemon check too): merchantId 12 digits,
+//     terminalUniqueId 13 [0-9A-Za-z] with "0" as 6th character,
+//     branchCode/terminalCode 1–32 [0-9A-Za-z], requestId, requestTime
+//     yyyyMMddHHmmss, signType RSA, locale JAPAN, timeZone p9, currencyCode
+//     JPY, appVersion 1–64 printable ASCII without spaces: E1001 with an
+//     errorMessage "invalid <field>: <rule broken>";
 //   - registration: E1003 when Config.Merchants is not empty and does not
 //     hold the merchantId, or Config.Terminals is not empty and does not hold
 //     the terminalUniqueId (empty lists register everything);
-//   - the operation's own fields (contract section 4): E1001 naming the field.
+//   - the operation's own fields (contract section 4, paytree.RequestTable):
+//     E1001 naming the field.
 //
 // Answers that were processed, including refusals (E1001, E1003, E2xxx,
 // E3001–E3004, E3006), are recorded under their key; the ledger's Request

@@ -211,7 +211,7 @@ func (s *Sim) pay(rt route, f paytree.Fields, rec *record, now time.Time) (paytr
 		}
 		ch = c
 	} else {
-		ch, _ = checkPayType(f)
+		ch, _ = paytree.ChannelFromCode(f[paytree.FPayType]) // validated before
 		if n, ok := overrideClass(userCode); ok {
 			class = n
 		}
@@ -260,7 +260,7 @@ func (s *Sim) deposit(f paytree.Fields, rec *record, now time.Time) (paytree.Fie
 	if s.tombstones[rec.key] {
 		return errFields(rid, paytree.E3004, "", "requestId "+rid+" was reversed before it arrived: nothing taken"), nil
 	}
-	ch, _ := checkPayType(f)
+	ch, _ := paytree.ChannelFromCode(f[paytree.FPayType]) // validated before
 	if ch != paytree.LinePay {
 		return errFields(rid, paytree.E3006, "", "deposit is not supported by "+ch.Code()+" (LINE only)"), nil
 	}

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/wbpay/wbpay"
-	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -108,9 +107,9 @@ func outcome(r *wbpay.Receipt) string {
 	switch {
 	case r.Settled:
 		return "成立"
-	case r.State == fsm.StateEscalated:
+	case r.State == wbpay.StateEscalated:
 		return "要確認(CPSへ連絡)"
-	case r.State == fsm.StateReversed:
+	case r.State == wbpay.StateReversed:
 		return "不成立(取消済)"
 	}
 	return "不成立"

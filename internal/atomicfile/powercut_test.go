@@ -5,7 +5,6 @@ package atomicfile_test
 import (
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,11 +14,13 @@ import (
 	"github.com/wbpay/wbpay/internal/lazyfs"
 )
 
-var (
-	lazyOnce sync.Once
-	lazyBin  string
-	lazyErr  error
-)
+var lazyd lazyfs.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	lazyd.Remove()
+	os.Exit(code)
+}
 
 // lossy mounts an empty lazyfs (skipping when FUSE is unusable here) and
 // returns the mount, its mountpoint and its backing directory.
@@ -28,14 +29,8 @@ func lossy(t *testing.T) (*lazyfs.Mount, string, string) {
 	if err := lazyfs.Check(); err != nil {
 		t.Skip(err.Error())
 	}
-	lazyOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "atomicfile-lazyfs-")
-		if err == nil {
-			lazyBin, err = lazyfs.BuildServer(dir)
-		}
-		lazyErr = err
-	})
-	require.NoError(t, lazyErr)
+	lazyBin, err := lazyd.Path()
+	require.NoError(t, err)
 	dir := t.TempDir()
 	cfg := lazyfs.Config{Backing: filepath.Join(dir, "disk"), Mountpoint: filepath.Join(dir, "mnt"), Scratch: filepath.Join(dir, "scratch")}
 	m, err := lazyfs.Start(lazyBin, cfg)

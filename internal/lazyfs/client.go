@@ -48,6 +48,33 @@ func BuildServer(dir string, flags ...string) (string, error) {
 	return bin, nil
 }
 
+// Shared is the server binary of one test process: Path builds it on its
+// first call (with that call's flags) into a temporary folder, and Remove
+// deletes the folder again; a test package's TestMain calls Remove after
+// m.Run, so no run leaves a binary behind in the temporary folder.
+type Shared struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+// Path returns the server binary, building it on the first call.
+func (s *Shared) Path(flags ...string) (string, error) {
+	s.once.Do(func() {
+		if s.dir, s.err = os.MkdirTemp("", "lazyfsd-"); s.err == nil {
+			s.bin, s.err = BuildServer(s.dir, flags...)
+		}
+	})
+	return s.bin, s.err
+}
+
+// Remove deletes what Path built (nothing when it was never called).
+func (s *Shared) Remove() {
+	if s.dir != "" {
+		_ = os.RemoveAll(s.dir)
+	}
+}
+
 // Mount is a lazyfs served by a lazyfsd child process, so that the test
 // process may mmap files on it (bbolt does). Not safe for concurrent use.
 type Mount struct {

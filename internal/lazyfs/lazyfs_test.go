@@ -16,11 +16,13 @@ import (
 	"github.com/wbpay/wbpay/internal/lazyfs"
 )
 
-var (
-	buildOnce sync.Once
-	serverBin string
-	buildErr  error
-)
+var lazyd lazyfs.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	lazyd.Remove()
+	os.Exit(code)
+}
 
 // server skips the test when FUSE is unusable here, and builds lazyfsd once.
 func server(t *testing.T) string {
@@ -28,22 +30,15 @@ func server(t *testing.T) string {
 	if err := lazyfs.Check(); err != nil {
 		t.Skip(err.Error())
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lazyfs-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		// Under -race, the server (where the FS's concurrency is) is
-		// race-checked too.
-		var flags []string
-		if raceEnabled {
-			flags = append(flags, "-race")
-		}
-		serverBin, buildErr = lazyfs.BuildServer(dir, flags...)
-	})
-	require.NoError(t, buildErr)
-	return serverBin
+	// Under -race, the server (where the FS's concurrency is) is
+	// race-checked too.
+	var flags []string
+	if raceEnabled {
+		flags = append(flags, "-race")
+	}
+	bin, err := lazyd.Path(flags...)
+	require.NoError(t, err)
+	return bin
 }
 
 // disk is a backing directory and where it is mounted.

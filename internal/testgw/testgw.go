@@ -15,21 +15,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/sim"
 )
 
 // File names of the keys in a test home.
 const (
-	ClientKeyFile  = "client.pem"
-	GatewayKeyFile = "gateway.pub"
+	ClientKeyFile  = layout.ClientKeyFile
+	GatewayKeyFile = layout.GatewayPubFile
 )
 
 var (
@@ -112,27 +112,17 @@ func Merge(base, over map[string]string) map[string]string {
 
 // WriteConf writes kv as home's WbCPSPay.conf, in key order.
 func WriteConf(home string, kv map[string]string) error {
-	names := make([]string, 0, len(kv))
-	for k := range kv {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("# written by a test\n")
-	for _, k := range names {
-		fmt.Fprintf(&b, "%s = %s\n", k, kv[k])
-	}
-	return os.WriteFile(filepath.Join(home, "WbCPSPay.conf"), []byte(b.String()), 0o644)
+	return config.Write(home, config.Conf{Header: "written by a test", Values: kv}, false)
 }
 
 // WriteKeys writes the client's private key and the gateway's public key
 // into home.
 func WriteKeys(home string) error {
 	client, gw := Keys()
-	if err := os.WriteFile(filepath.Join(home, ClientKeyFile), keys.EncodePrivatePEM(client), 0o600); err != nil {
+	if err := layout.Write(home, ClientKeyFile, keys.EncodePrivatePEM(client), false); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(home, GatewayKeyFile), keys.EncodePublicPEM(&gw.PublicKey), 0o644)
+	return layout.Write(home, GatewayKeyFile, keys.EncodePublicPEM(&gw.PublicKey), false)
 }
 
 // Gateway is a simulator served over loopback TLS.
@@ -158,9 +148,9 @@ func StartGateway(cfg sim.Config, dir string) (*Gateway, error) {
 		return nil, err
 	}
 	srv := httptest.NewTLSServer(s)
-	g := &Gateway{Sim: s, Server: srv, CAFile: filepath.Join(dir, "gateway-ca.pem"), Pool: x509.NewCertPool()}
+	g := &Gateway{Sim: s, Server: srv, CAFile: filepath.Join(dir, layout.GatewayCAFile), Pool: x509.NewCertPool()}
 	g.Pool.AddCert(srv.Certificate())
-	if err := os.WriteFile(g.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+	if err := layout.Write(dir, layout.GatewayCAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), false); err != nil {
 		srv.Close()
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 )
 
 func init() { verbs = append(verbs, newConfigCommand) }
@@ -77,7 +78,7 @@ type configCheckJSON struct {
 }
 
 func (g *globals) configCheck() error {
-	path := filepath.Join(g.home, config.FileName)
+	path := layout.Home(g.home).Conf()
 	out := configCheckJSON{Config: path, Errors: []string{}, Warnings: []warningJSON{}}
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -105,7 +106,7 @@ func (g *globals) configCheck() error {
 			}
 		}
 	}
-	if msg := checkLogDir(filepath.Join(g.home, logDirName)); msg != "" {
+	if msg := checkLogDir(layout.Home(g.home).Log()); msg != "" {
 		out.Errors = append(out.Errors, msg)
 	}
 	if g.gatewayCA != "" {

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wbpay/wbpay"
-	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -76,12 +75,12 @@ func (g *globals) helpWaiting(ctx context.Context, eng *wbpay.Engine, cancel boo
 	}()
 	clk := g.clk()
 	for {
-		txns, err := eng.Journal().Unfinished()
+		txns, err := eng.Audit().Unfinished()
 		if err != nil {
 			return
 		}
 		for _, t := range txns {
-			if t.Op != paytree.OpPay || t.State != fsm.StateWaiting {
+			if t.Op != paytree.OpPay || t.State != wbpay.StateWaiting {
 				continue
 			}
 			if cancel {

@@ -28,9 +28,8 @@ import (
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/config"
-	"github.com/wbpay/wbpay/fsm"
-	"github.com/wbpay/wbpay/internal/atomicfile"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 	"github.com/wbpay/wbpay/sim"
 )
@@ -42,8 +41,8 @@ const demoChildEnv = "WBPAY_DEMO_CHILD"
 // Demo files and timings: the engine's waits are set to their one-second
 // minimum so the whole demo takes a few seconds.
 const (
-	demoGatewayPub  = "gateway.pub"
-	demoGatewayCA   = "gateway-ca.pem"
+	demoGatewayPub  = layout.GatewayPubFile
+	demoGatewayCA   = layout.GatewayCAFile
 	demoHTTPTimeout = 5 * time.Second
 	demoApprove     = time.Second
 )
@@ -129,7 +128,7 @@ func (g *globals) demo(ctx context.Context, keep bool) (err error) {
 // the simulator on loopback HTTPS. stop shuts the simulator down.
 func (d *demo) setUp() (stop func(), err error) {
 	fmt.Fprintln(d.w, "wbpay demo: a throwaway home, fresh keys, and a PAYTREE simulator on loopback HTTPS.")
-	client, err := keys.Generate(filepath.Join(d.home, clientKeyFile), filepath.Join(d.home, clientPubFile))
+	client, err := generateKeyPair(filepath.Join(d.home, clientKeyFile), filepath.Join(d.home, clientPubFile))
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +136,7 @@ func (d *demo) setUp() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(d.home, demoGatewayPub), keys.EncodePublicPEM(&gw.PublicKey), 0o644, true); err != nil {
+	if err := layout.Write(d.home, demoGatewayPub, keys.EncodePublicPEM(&gw.PublicKey), true); err != nil {
 		return nil, err
 	}
 	cert, caPEM, err := selfSigned()
@@ -145,7 +144,7 @@ func (d *demo) setUp() (stop func(), err error) {
 		return nil, err
 	}
 	d.ca = filepath.Join(d.home, demoGatewayCA)
-	if err := atomicfile.WriteFile(d.ca, caPEM, 0o644, true); err != nil {
+	if err := layout.Write(d.home, demoGatewayCA, caPEM, true); err != nil {
 		return nil, err
 	}
 	s, err := sim.New(sim.Config{PrivateKey: gw, ClientPublicKey: &client.PublicKey, ApproveAfter: demoApprove, Seed: 1})
@@ -161,7 +160,7 @@ func (d *demo) setUp() (stop func(), err error) {
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
 	go func() { _ = srv.ServeTLS(ln, "", "") }()
 	d.url = "https://" + ln.Addr().String()
-	if err := atomicfile.WriteFile(filepath.Join(d.home, config.FileName), []byte(demoConfig(d.url)), 0o640, true); err != nil {
+	if err := config.Write(d.home, demoConfig(d.url), true); err != nil {
 		_ = srv.Close()
 		return nil, err
 	}
@@ -172,32 +171,38 @@ func (d *demo) setUp() (stop func(), err error) {
 }
 
 // demoConfig is the demo home's WbCPSPay.conf.
-func demoConfig(url string) string {
-	return `# WbCPSPay.conf of a wbpay demo home (throwaway). See ` + "`wbpay-engine init`" + ` for
-# a commented template of every key.
-ServerURL = ` + url + `
-ApiPathPay = ` + config.DefaultApiPathPay + `
-ApiPathPayV1 = ` + config.DefaultApiPathPayV1 + `
-ApiPathRefund = ` + config.DefaultApiPathRefund + `
-ApiPathReverse = ` + config.DefaultApiPathReverse + `
-ApiPathConfirm = ` + config.DefaultApiPathConfirm + `
-ApiPathConfirmV1 = ` + config.DefaultApiPathConfirmV1 + `
-ApiPathDeposit = ` + config.DefaultApiPathDeposit + `
-HttpTimeout = 15                 # the minimum; the demo passes a shorter one on the command line
-PrivateKeyFile = ` + clientKeyFile + `
-PublicKeyFile = ` + demoGatewayPub + `
-MerchantId = 123456789012
-TerminalUniquId = 1234501234561
-BranchCode = B001
-TerminalCode = T01
-PayConfirmPollingMode = yes       # the engine asks the gateway itself while the customer approves
-PayConfirmPollingWait = 1
-PayConfirmPollingInterval = 1
-PayConfirmPollingTimeout = 30
-RequestConfirmInterval = 1
-RequestConfirmNum = 1
-LogLevel = Sequence
-`
+func demoConfig(url string) config.Conf {
+	return config.Conf{
+		Header: "WbCPSPay.conf of a wbpay demo home (throwaway). See `wbpay-engine init` for\na commented template of every key.",
+		Values: map[string]string{
+			"ServerURL":                 url,
+			"ApiPathPay":                config.DefaultApiPathPay,
+			"ApiPathPayV1":              config.DefaultApiPathPayV1,
+			"ApiPathRefund":             config.DefaultApiPathRefund,
+			"ApiPathReverse":            config.DefaultApiPathReverse,
+			"ApiPathConfirm":            config.DefaultApiPathConfirm,
+			"ApiPathConfirmV1":          config.DefaultApiPathConfirmV1,
+			"ApiPathDeposit":            config.DefaultApiPathDeposit,
+			"HttpTimeout":               "15",
+			"PrivateKeyFile":            clientKeyFile,
+			"PublicKeyFile":             demoGatewayPub,
+			"MerchantId":                "123456789012",
+			"TerminalUniquId":           "1234501234561",
+			"BranchCode":                "B001",
+			"TerminalCode":              "T01",
+			"PayConfirmPollingMode":     "yes",
+			"PayConfirmPollingWait":     "1",
+			"PayConfirmPollingInterval": "1",
+			"PayConfirmPollingTimeout":  "30",
+			"RequestConfirmInterval":    "1",
+			"RequestConfirmNum":         "1",
+			"LogLevel":                  "Sequence",
+		},
+		Notes: map[string]string{
+			"HttpTimeout":           "the minimum; the demo passes a shorter one on the command line",
+			"PayConfirmPollingMode": "the engine asks the gateway itself while the customer approves",
+		},
+	}
 }
 
 // selfSigned makes a loopback TLS certificate that is its own CA.
@@ -265,7 +270,7 @@ func (d *demo) verb(want int, args ...string) ([]*wbpay.Result, error) {
 
 // one runs a request verb and returns its single result, checking its
 // final state.
-func (d *demo) one(want int, state fsm.State, args ...string) (*wbpay.Result, error) {
+func (d *demo) one(want int, state wbpay.State, args ...string) (*wbpay.Result, error) {
 	res, err := d.verb(want, args...)
 	if err != nil {
 		return nil, err
@@ -313,7 +318,7 @@ func hasEvent(r *wbpay.Result, match func(wbpay.Event) bool) bool {
 func (d *demo) scenarios(ctx context.Context) error {
 	d.narrate("A plain payment.",
 		"The customer shows a PayPay code; the cashier charges 1,000 yen.")
-	plain, err := d.one(ExitOK, fsm.StatePaid, "pay", "--amount", "1000", "--user-code", "281234567890123456", "--pay-type", "PAYPAY")
+	plain, err := d.one(ExitOK, wbpay.StatePaid, "pay", "--amount", "1000", "--user-code", "281234567890123456", "--pay-type", "PAYPAY")
 	if err != nil {
 		return err
 	}
@@ -325,7 +330,7 @@ func (d *demo) scenarios(ctx context.Context) error {
 	d.narrate("A payment that waits for the customer's passcode.",
 		"The gateway answers WAITING: the customer must approve on their phone.",
 		"With PayConfirmPollingMode = yes the engine asks the gateway every second until they do.")
-	waiting, err := d.one(ExitOK, fsm.StatePaid, "pay", "--amount", "800", "--user-code", classCode(1), "--pay-type", "PAYPAY")
+	waiting, err := d.one(ExitOK, wbpay.StatePaid, "pay", "--amount", "800", "--user-code", classCode(1), "--pay-type", "PAYPAY")
 	if err != nil {
 		return err
 	}
@@ -343,7 +348,7 @@ func (d *demo) scenarios(ctx context.Context) error {
 		"The gateway takes the money, but its answer never reaches the POS (nor the answers to confirms).",
 		"The engine cannot know whether the customer was charged, so it asks (confirm), and when the",
 		"outcome stays unknown it reverses the pay by its request id: nobody pays for goods not handed over.")
-	lost, err := d.one(ExitRefused, fsm.StateReversed, "pay", "--amount", "1200", "--user-code", classCode(2), "--pay-type", "PAYPAY")
+	lost, err := d.one(ExitRefused, wbpay.StateReversed, "pay", "--amount", "1200", "--user-code", classCode(2), "--pay-type", "PAYPAY")
 	if err != nil {
 		return err
 	}
@@ -354,7 +359,7 @@ func (d *demo) scenarios(ctx context.Context) error {
 
 	d.narrate("A declined payment.",
 		"The customer's balance is too low (insufficient balance, E2002).")
-	declined, err := d.one(ExitRefused, fsm.StateFailed, "pay", "--amount", "30000", "--user-code", classCode(4), "--pay-type", "PAYPAY")
+	declined, err := d.one(ExitRefused, wbpay.StateFailed, "pay", "--amount", "30000", "--user-code", classCode(4), "--pay-type", "PAYPAY")
 	if err != nil {
 		return err
 	}
@@ -368,13 +373,13 @@ func (d *demo) scenarios(ctx context.Context) error {
 
 	d.narrate("A partial refund, then a full one.",
 		"The customer of step 1 returns part of the goods (300 yen), then the rest (700 yen).")
-	if _, err := d.one(ExitOK, fsm.StateRefunded, "refund", "--order-id", plain.OrderID, "--amount", "300", "--reason", "returned goods"); err != nil {
+	if _, err := d.one(ExitOK, wbpay.StateRefunded, "refund", "--order-id", plain.OrderID, "--amount", "300", "--reason", "returned goods"); err != nil {
 		return err
 	}
 	if err := d.holds(plain.TransactionID, 700, paytree.StatusPartiallyRefunded); err != nil {
 		return err
 	}
-	if _, err := d.one(ExitOK, fsm.StateRefunded, "refund", "--order-id", plain.OrderID, "--amount", "700"); err != nil {
+	if _, err := d.one(ExitOK, wbpay.StateRefunded, "refund", "--order-id", plain.OrderID, "--amount", "700"); err != nil {
 		return err
 	}
 	if err := d.holds(plain.TransactionID, 0, paytree.StatusRefunded); err != nil {
@@ -384,7 +389,7 @@ func (d *demo) scenarios(ctx context.Context) error {
 
 	d.narrate("A reverse (取消).",
 		"The customer of step 2 changes their mind at the till: the cashier cancels the whole order.")
-	if _, err := d.one(ExitOK, fsm.StateReversed, "reverse", "--order-id", waiting.OrderID); err != nil {
+	if _, err := d.one(ExitOK, wbpay.StateReversed, "reverse", "--order-id", waiting.OrderID); err != nil {
 		return err
 	}
 	if err := d.holds(waiting.TransactionID, 0, paytree.StatusReversed); err != nil {
@@ -394,7 +399,7 @@ func (d *demo) scenarios(ctx context.Context) error {
 
 	d.narrate("A deposit (入金).",
 		"A customer charges 5,000 yen in cash onto their LINE Pay wallet.")
-	deposit, err := d.one(ExitOK, fsm.StateDeposited, "deposit", "--amount", "5000", "--user-code", "3612345678901234", "--pay-type", "LINE")
+	deposit, err := d.one(ExitOK, wbpay.StateDeposited, "deposit", "--amount", "5000", "--user-code", "3612345678901234", "--pay-type", "LINE")
 	if err != nil {
 		return err
 	}
@@ -495,7 +500,7 @@ func (d *demo) crash(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(recs) != 1 || recs[0].TransactionID != charged.RequestID || recs[0].State != fsm.StatePaid || !recs[0].Recovered {
+	if len(recs) != 1 || recs[0].TransactionID != charged.RequestID || recs[0].State != wbpay.StatePaid || !recs[0].Recovered {
 		return "", fmt.Errorf("recovery reported %s, want the crashed pay %s paid", describe(recs), charged.RequestID)
 	}
 	if err := d.holds(charged.RequestID, 2500, paytree.StatusPaid); err != nil {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -92,7 +92,7 @@ func (g *globals) history(q journal.Query) error {
 	if err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("read the journal: %w", err))
 	}
-	if q.State == fsm.StatePaid || q.State == fsm.StateDeposited {
+	if q.State == wbpay.StatePaid || q.State == wbpay.StateDeposited {
 		// --state paid means the money is still held: a pay since reversed
 		// or wholly refunded is not listed.
 		held := txns[:0]
@@ -128,7 +128,7 @@ func standings(j *journal.Journal, txns []*journal.Txn) (map[string]journal.Stan
 func standingText(t *journal.Txn, st map[string]journal.Standing) string {
 	s, ok := st[t.ID]
 	state := string(t.State)
-	if t.State == fsm.StateResolved {
+	if t.State == wbpay.StateResolved {
 		state = "resolved as " + string(journal.Outcome(t))
 	}
 	switch {
@@ -163,7 +163,7 @@ func (g *globals) printHistory(txns []*journal.Txn, st map[string]journal.Standi
 	}
 	var escalated []*journal.Txn
 	for _, t := range txns {
-		if t.State == fsm.StateEscalated {
+		if t.State == wbpay.StateEscalated {
 			escalated = append(escalated, t)
 		}
 	}
@@ -181,7 +181,7 @@ func historyTable(g *globals, txns []*journal.Txn, st map[string]journal.Standin
 	rows := make([][]string, 0, len(txns))
 	for _, t := range txns {
 		code := ""
-		if t.LastError != nil && t.State != fsm.StatePaid {
+		if t.LastError != nil && t.State != wbpay.StatePaid {
 			code = t.LastError.Code
 		}
 		rows = append(rows, []string{jst(t.CreatedAt), t.ID, t.Op.String(), standingText(t, st), fmt.Sprint(t.Amount),

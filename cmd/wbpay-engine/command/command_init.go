@@ -6,20 +6,19 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wbpay/wbpay/config"
-	"github.com/wbpay/wbpay/internal/atomicfile"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 )
 
-// Files init creates in the home.
+// Files init creates in the home (package layout describes them all).
 const (
-	clientKeyFile = "client.pem"
-	clientPubFile = "client.pub"
-	logDirName    = "Log"
+	clientKeyFile = layout.ClientKeyFile
+	clientPubFile = layout.ClientPubFile
+	logDirName    = layout.LogDir
 )
 
 // testValues fill the merchant and terminal keys of a test-mode home: the
@@ -89,10 +88,8 @@ type initJSON struct {
 
 func (g *globals) initHome(testMode bool) error {
 	home := g.home
-	conf := filepath.Join(home, config.FileName)
-	priv := filepath.Join(home, clientKeyFile)
-	pub := filepath.Join(home, clientPubFile)
-	logDir := filepath.Join(home, logDirName)
+	h := layout.Home(home)
+	conf, priv, pub, logDir := h.Conf(), h.Path(clientKeyFile), h.Path(clientPubFile), h.Log()
 	for _, p := range []string{conf, priv, pub} {
 		if _, err := os.Lstat(p); err == nil {
 			return withExit(ExitLibrary, fmt.Errorf("%s already exists: init never overwrites a file (choose another --home, or move it away)", p))
@@ -105,14 +102,14 @@ func (g *globals) initHome(testMode bool) error {
 	}
 	// The home and Log/ are fsync'd into their parents: a power cut right
 	// after init answers must not take the whole home with it.
-	if err := atomicfile.MkdirAll(logDir, 0o750); err != nil {
+	if err := layout.MkdirLog(home); err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("create home: %w", err))
 	}
-	key, err := keys.Generate(priv, pub)
+	key, err := generateKeyPair(priv, pub)
 	if err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("generate the client key pair: %w", err))
 	}
-	if err := atomicfile.WriteFile(conf, []byte(initConfig(testMode)), 0o640, true); err != nil {
+	if err := config.Write(home, initConfig(testMode), true); err != nil {
 		_ = os.Remove(priv)
 		_ = os.Remove(pub)
 		return withExit(ExitLibrary, fmt.Errorf("write %s: %w", conf, err))
@@ -160,25 +157,14 @@ func jsonOrExit(g *globals, v any) error {
 // initConfig is config.Template with PrivateKeyFile set to the generated
 // key and, in test mode, AppTestMode = yes, test merchant codes and the
 // gateway keys (which the simulator replaces) commented out.
-func initConfig(testMode bool) string {
-	var b strings.Builder
-	for _, line := range strings.SplitAfter(config.Template(), "\n") {
-		key, val, ok := strings.Cut(strings.TrimRight(line, "\n"), " = ")
-		if !ok || strings.HasPrefix(key, "#") {
-			b.WriteString(line)
-			continue
+func initConfig(testMode bool) config.Conf {
+	c := config.Conf{Template: true, Values: map[string]string{"PrivateKeyFile": clientKeyFile}, Notes: map[string]string{}}
+	if testMode {
+		c.Values["AppTestMode"] = "yes"
+		for k, v := range testValues {
+			c.Values[k] = v
+			c.Notes[k] = "test value: use the one from CPS in production"
 		}
-		switch {
-		case key == "PrivateKeyFile":
-			line = key + " = " + clientKeyFile + "\n"
-		case testMode && key == "AppTestMode":
-			line = key + " = yes\n"
-		case testMode && testValues[key] != "":
-			line = key + " = " + testValues[key] + "   # test value: use the one from CPS in production\n"
-		case testMode && strings.HasPrefix(val, "<EDIT"):
-			line = "# " + line[:len(line)-1] + "   (not needed in test mode)\n"
-		}
-		b.WriteString(line)
 	}
-	return b.String()
+	return c
 }

@@ -97,6 +97,6 @@ func TestInitConfigIsTheTemplate(t *testing.T) {
 	}
 	want := keysOf(config.Template())
 	require.NotEmpty(t, want)
-	assert.Equal(t, want, keysOf(initConfig(false)))
-	assert.Equal(t, want, keysOf(initConfig(true)))
+	assert.Equal(t, want, keysOf(initConfig(false).Render()))
+	assert.Equal(t, want, keysOf(initConfig(true).Render()))
 }

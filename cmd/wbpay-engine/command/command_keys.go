@@ -1,6 +1,7 @@
 package command
 
 import (
+	"crypto/rsa"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 )
 
 func init() { verbs = append(verbs, newKeysCommand) }
@@ -86,7 +88,7 @@ func (g *globals) keysGen(priv, pub string) error {
 	if priv == pub {
 		return withExit(ExitUsage, fmt.Errorf("--private and --public name the same file %q", priv))
 	}
-	k, err := keys.Generate(priv, pub)
+	k, err := generateKeyPair(priv, pub)
 	if err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("keys gen: %w", err))
 	}
@@ -138,4 +140,18 @@ func keysWriteJSON(w io.Writer, v any) error {
 		return withExit(ExitLibrary, errors.Join(errors.New("write JSON"), err))
 	}
 	return nil
+}
+
+// generateKeyPair makes a new key pair and writes it atomically: the
+// private key to priv (mode 0600), the public key to pub. It never replaces
+// a file (init, keys gen and the demo share it).
+func generateKeyPair(priv, pub string) (*rsa.PrivateKey, error) {
+	p, err := keys.NewPair()
+	if err != nil {
+		return nil, err
+	}
+	if err := layout.WriteKeyPair(priv, pub, p.PrivatePEM, p.PublicPEM); err != nil {
+		return nil, err
+	}
+	return p.Key, nil
 }

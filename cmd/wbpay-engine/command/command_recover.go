@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wbpay/wbpay"
-	"github.com/wbpay/wbpay/fsm"
 )
 
 func init() { verbs = append(verbs, newRecoverCommand) }
@@ -149,7 +148,7 @@ func needsPerson(r wbpay.Recovery) bool {
 	if r.GatewayUnreachable {
 		return false
 	}
-	return r.Err != nil || r.Result == nil || r.Result.State == fsm.StateEscalated || !r.Result.State.Terminal()
+	return r.Err != nil || r.Result == nil || r.Result.State == wbpay.StateEscalated || !r.Result.State.Terminal()
 }
 
 // recoveryExit is 4 when any transaction needs a person or waits for an

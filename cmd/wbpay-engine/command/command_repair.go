@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/api/client"
 	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/layout"
 )
 
 func init() { verbs = append(verbs, newRepairCommand) }
@@ -69,7 +69,7 @@ func (g *globals) repair() error {
 	if _, info, err := client.Discover(context.Background(), g.home); err == nil {
 		return withExit(ExitLibrary, fmt.Errorf("a daemon (wbpay-engine serve, pid %d, %s) serves this home: stop it first, then repair (repair rewrites the journal file the daemon holds open)", info.PID, info.URL))
 	}
-	path := filepath.Join(g.home, wbpay.JournalFile)
+	path := layout.Home(g.home).Journal()
 	if _, err := os.Stat(path); err != nil {
 		if cerr := wbpay.CheckJournalPresent(g.home); cerr != nil {
 			return withExit(ExitLibrary, cerr)
@@ -87,7 +87,7 @@ func (g *globals) repair() error {
 		}
 		return withExit(ExitLibrary, err)
 	}
-	record := filepath.Join(g.home, wbpay.DamageFile)
+	record := layout.Home(g.home).Damage()
 	if _, err := os.Stat(record); err == nil {
 		aside := record + ".repaired-" + time.Now().UTC().Format("20060102T150405Z")
 		if err := os.Rename(record, aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -131,7 +131,7 @@ func orNone(s string) string {
 
 // readHomeJournalID returns the home's recorded journal id ("" when none).
 func readHomeJournalID(home string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(home, wbpay.JournalIDFile))
+	b, err := os.ReadFile(layout.Home(home).JournalID())
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}

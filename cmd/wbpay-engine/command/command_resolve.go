@@ -9,7 +9,6 @@ import (
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/api/client"
-	"github.com/wbpay/wbpay/fsm"
 )
 
 func init() { verbs = append(verbs, newResolveCommand) }
@@ -100,7 +99,7 @@ func (g *globals) resolve(ctx context.Context, id, outcome, operator, note strin
 	if err := g.awaitRecovery(ctx, eng); err != nil {
 		return nil, err
 	}
-	res, err := eng.Resolve(id, fsm.State(outcome), operator, note)
+	res, err := eng.Resolve(id, wbpay.State(outcome), operator, note)
 	if err != nil {
 		return nil, withExit(ExitLibrary, err)
 	}

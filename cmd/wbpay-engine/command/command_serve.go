@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/api"
 	"github.com/wbpay/wbpay/config"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -90,7 +90,7 @@ func (g *globals) listenAddr(flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
-	cfg, err := config.Load(filepath.Join(g.home, config.FileName))
+	cfg, err := config.Load(layout.Home(g.home).Conf())
 	if err != nil {
 		return "", withExit(ExitLibrary, fmt.Errorf("%s: %w", paytree.L0001, err))
 	}
@@ -176,7 +176,7 @@ func (g *globals) serve(ctx context.Context, f serveFlags, ready func(url string
 		_ = hs.Close()
 		return withExit(ExitLibrary, fmt.Errorf("write %s: %w", api.ServeFile, err))
 	}
-	fmt.Fprintf(g.stderr, "serving the local API on %s (home %s; clients authenticate with the token in %s)\n", url, g.home, filepath.Join(g.home, api.TokenFile))
+	fmt.Fprintf(g.stderr, "serving the local API on %s (home %s; clients authenticate with the token in %s)\n", url, g.home, layout.Home(g.home).Token())
 	if ready != nil {
 		ready(url)
 	}

@@ -21,7 +21,7 @@ func (g *globals) startShipping(eng *wbpay.Engine) (stop func()) {
 		return func() {}
 	}
 	lg := infoLogger(g, "ship")
-	s, err := ship.New(ship.Options{Journal: eng.Journal(), Config: cfg, Home: g.home, Logger: lg})
+	s, err := ship.New(ship.Options{Journal: eng.Shipping(), Config: cfg, Home: g.home, Logger: lg})
 	if err != nil {
 		fmt.Fprintln(g.stderr, "wbpay-engine: not shipping the journal:", err)
 		return func() {}

@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/ship"
 )
 
@@ -55,13 +54,13 @@ func (g *globals) ship(ctx context.Context, catchUp bool, recordEvery time.Durat
 	if err := g.checkHome(); err != nil {
 		return err
 	}
-	cfg, err := config.Load(filepath.Join(g.home, config.FileName))
+	cfg, err := config.Load(layout.Home(g.home).Conf())
 	if err != nil {
 		return withExit(ExitLibrary, err)
 	}
 	lg := infoLogger(g, "ship")
 	defer lg.Sync() //nolint:errcheck
-	j, err := journal.Open(filepath.Join(g.home, wbpay.JournalFile), journal.Options{Logger: lg})
+	j, err := journal.Open(layout.Home(g.home).Journal(), journal.Options{Logger: lg})
 	if err != nil {
 		if errors.Is(err, journal.ErrLocked) {
 			err = fmt.Errorf("%w\nan engine or daemon holds the home; the daemon ships by itself when ShipURL is set", err)
@@ -71,7 +70,7 @@ func (g *globals) ship(ctx context.Context, catchUp bool, recordEvery time.Durat
 	defer j.Close()
 	s, err := ship.New(ship.Options{Journal: j, Config: cfg, Home: g.home, Logger: lg, ExitWhenIdle: catchUp, FlushEvery: recordEvery})
 	if errors.Is(err, ship.ErrOff) {
-		return withExit(ExitLibrary, fmt.Errorf("%w: set ShipURL in %s", err, filepath.Join(g.home, config.FileName)))
+		return withExit(ExitLibrary, fmt.Errorf("%w: set ShipURL in %s", err, layout.Home(g.home).Conf()))
 	}
 	if err != nil {
 		return withExit(ExitLibrary, err)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -157,7 +157,7 @@ func printTimeline(g *globals, t *journal.Txn, entries []journal.Entry) {
 	if t.Recovered {
 		kv = append(kv, []string{"  recovered", "yes (finished by recovery after a restart)"})
 	}
-	if t.State == fsm.StateResolved {
+	if t.State == wbpay.StateResolved {
 		kv = append(kv, []string{"  resolved", fmt.Sprintf("as %s by %s, after the CPS call (see the last entry's note)",
 			t.Request[journal.KeyResolution], t.Request[journal.KeyResolvedBy])})
 	}

@@ -49,10 +49,10 @@ func simKeyFiles(t *testing.T) (simPriv, simPub, clientPub string, client *rsa.P
 	t.Helper()
 	dir := t.TempDir()
 	simPriv, simPub = filepath.Join(dir, "sim.pem"), filepath.Join(dir, "sim.pub.pem")
-	g, err := keys.Generate(simPriv, simPub)
+	g, err := generateKeyPair(simPriv, simPub)
 	require.NoError(t, err)
 	clientPub = filepath.Join(dir, "client.pub.pem")
-	client, err = keys.Generate(filepath.Join(dir, "client.pem"), clientPub)
+	client, err = generateKeyPair(filepath.Join(dir, "client.pem"), clientPub)
 	require.NoError(t, err)
 	return simPriv, simPub, clientPub, client, &g.PublicKey
 }

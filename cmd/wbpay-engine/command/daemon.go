@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -21,6 +20,7 @@ import (
 	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/journal"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -211,12 +211,12 @@ func (g *globals) runViaDaemon(ctx context.Context, c *client.Client, req daemon
 // (PayConfirmPollingMode no): the CLI then asks the gateway through the
 // daemon at the configured pace, as it does without one.
 func (g *globals) needsPolling() bool {
-	cfg, err := config.Load(filepath.Join(g.home, config.FileName))
+	cfg, err := config.Load(layout.Home(g.home).Conf())
 	return err == nil && !cfg.PayConfirmPollingMode
 }
 
 func (g *globals) pollConfirm(ctx context.Context, c *client.Client, stop chan struct{}) {
-	cfg, err := config.Load(filepath.Join(g.home, config.FileName))
+	cfg, err := config.Load(layout.Home(g.home).Conf())
 	if err != nil {
 		return
 	}
@@ -502,7 +502,7 @@ func (g *globals) startStreamFollower(eng *wbpay.Engine) *streamFollower {
 		f.last = "-" // only the jsonl lines: the terminal shows progress
 	}
 	var pos uint64
-	if seq, err := eng.Journal().LastSeq(); err == nil && seq > 0 {
+	if seq, err := eng.Audit().LastSeq(); err == nil && seq > 0 {
 		pos = wbpay.StreamID(seq, 0) - 1
 	}
 	_ = eng.StreamAfter(pos, func(ev wbpay.StreamEvent) error { pos = ev.ID; return nil })
@@ -512,7 +512,7 @@ func (g *globals) startStreamFollower(eng *wbpay.Engine) *streamFollower {
 			pos = ev.ID
 			t, ok := cache[ev.Entry.TxnID]
 			if !ok {
-				t, _ = eng.Journal().Get(ev.Entry.TxnID)
+				t, _ = eng.Audit().Get(ev.Entry.TxnID)
 				cache[ev.Entry.TxnID] = t
 			}
 			data := api.EventData(eng, ev, t)
@@ -564,7 +564,7 @@ func (g *globals) verifyVia(ctx context.Context, c *client.Client) error {
 	if err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("the daemon: %w", err))
 	}
-	v := verifyJSON{OK: rep.OK, Journal: filepath.Join(g.home, wbpay.JournalFile), Entries: rep.Entries, Transactions: rep.Transactions,
+	v := verifyJSON{OK: rep.OK, Journal: layout.Home(g.home).Journal(), Entries: rep.Entries, Transactions: rep.Transactions,
 		LastSeq: rep.LastSeq, LastHash: rep.LastHash, Error: client.S(rep.Error), BadTxn: client.S(rep.BadTxn)}
 	if rep.BadSeq != nil {
 		v.BadSeq = *rep.BadSeq

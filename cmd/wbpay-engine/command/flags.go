@@ -8,12 +8,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wbpay/wbpay/fsm"
+	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/paytree"
 )
 
-// maxAmount is the largest amount of the wire contract (15 digits).
-const maxAmount = 999_999_999_999_999
+// maxAmount is the largest amount of the wire contract.
+const maxAmount = paytree.MaxAmount
 
 // amountFlag is an amount in yen: digits, optionally with a fraction that is
 // truncated (library spec: 小数点以下は切り捨て). Anything else — a sign,
@@ -49,8 +49,8 @@ func parseAmount(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not an amount in yen (digits, optionally with a fraction that is truncated, e.g. 1000 or 1000.5)", s)
 	}
 	whole = strings.TrimLeft(whole, "0")
-	if len(whole) > 15 {
-		return 0, fmt.Errorf("%q is more than 15 digits (at most %d yen)", s, int64(maxAmount))
+	if len(whole) > paytree.MaxAmountDigits {
+		return 0, fmt.Errorf("%q is more than %d digits (at most %d yen)", s, paytree.MaxAmountDigits, int64(maxAmount))
 	}
 	if whole == "" {
 		return 0, fmt.Errorf("%q is less than 1 yen once the fraction is truncated", s)
@@ -123,15 +123,15 @@ func parseTime(s string, endOfDay bool) (time.Time, error) {
 }
 
 // parseState reads a --state value.
-func parseState(s string) (fsm.State, error) {
-	for _, st := range fsm.AllStates() {
-		if strings.EqualFold(string(st), s) && st != fsm.StateNew {
+func parseState(s string) (wbpay.State, error) {
+	for _, st := range wbpay.AllStates() {
+		if strings.EqualFold(string(st), s) && st != wbpay.StateNew {
 			return st, nil
 		}
 	}
 	var names []string
-	for _, st := range fsm.AllStates() {
-		if st != fsm.StateNew {
+	for _, st := range wbpay.AllStates() {
+		if st != wbpay.StateNew {
 			names = append(names, string(st))
 		}
 	}

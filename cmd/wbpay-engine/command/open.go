@@ -7,16 +7,15 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/wbpay/wbpay"
-	"github.com/wbpay/wbpay/config"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/keys"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/paytree"
 )
 
@@ -32,7 +31,7 @@ func (g *globals) checkHome() error {
 	case !fi.IsDir():
 		return withExit(ExitLibrary, fmt.Errorf("home %s is not a directory", g.home))
 	}
-	conf := filepath.Join(g.home, config.FileName)
+	conf := layout.Home(g.home).Conf()
 	if _, err := os.Stat(conf); errors.Is(err, fs.ErrNotExist) {
 		return withExit(ExitLibrary, fmt.Errorf("%s: no configuration file in the home (L0001): run `wbpay-engine init --home %s` or copy one there", conf, g.home))
 	}
@@ -135,7 +134,7 @@ func (g *globals) openJournal() (*journal.Journal, error) {
 	if err := wbpay.CheckJournalPresent(g.home); err != nil {
 		return nil, withExit(ExitLibrary, err)
 	}
-	path := filepath.Join(g.home, wbpay.JournalFile)
+	path := layout.Home(g.home).Journal()
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w at %s (nothing has been paid with this home)", errNoJournal, path)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/wbpay/wbpay"
-	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 	"github.com/wbpay/wbpay/slip"
@@ -169,14 +168,14 @@ func completionText(c *wbpay.Completion) string {
 // exitForResult maps where a sequence ended to the exit code.
 func exitForResult(r *wbpay.Result) int {
 	switch r.State {
-	case fsm.StatePaid, fsm.StateDeposited, fsm.StateRefunded:
+	case wbpay.StatePaid, wbpay.StateDeposited, wbpay.StateRefunded:
 		return ExitOK
-	case fsm.StateReversed:
+	case wbpay.StateReversed:
 		if r.Operation == paytree.OpReverse {
 			return ExitOK
 		}
 		return ExitRefused
-	case fsm.StateFailed:
+	case wbpay.StateFailed:
 		return ExitRefused
 	}
 	return ExitEscalate // escalated, or not finished: the outcome is unknown
@@ -186,22 +185,22 @@ func exitForResult(r *wbpay.Result) int {
 func headline(r *wbpay.Result) string {
 	op := r.Operation
 	switch r.State {
-	case fsm.StatePaid:
+	case wbpay.StatePaid:
 		s := "PAID: " + yen(r.Amount)
 		if r.PayType != paytree.AutoDetect {
 			s += " with " + r.PayType.String()
 		}
 		return s
-	case fsm.StateDeposited:
+	case wbpay.StateDeposited:
 		return "DEPOSITED: " + yen(r.Amount) + " onto the customer's " + r.PayType.String() + " wallet"
-	case fsm.StateRefunded:
+	case wbpay.StateRefunded:
 		return "REFUNDED: " + yen(r.Amount) + " of order " + r.OrderID
-	case fsm.StateReversed:
+	case wbpay.StateReversed:
 		if op == paytree.OpReverse {
 			return "REVERSED: order " + r.OrderID + " is cancelled, " + yen(r.Amount) + " returned"
 		}
 		return "NOT " + pastTense(op) + ": the " + op.String() + " was undone (reversed); nothing was charged"
-	case fsm.StateFailed:
+	case wbpay.StateFailed:
 		switch op {
 		case paytree.OpPay, paytree.OpDeposit:
 			return "REFUSED: nothing was charged"
@@ -209,7 +208,7 @@ func headline(r *wbpay.Result) string {
 			return "REFUND REFUSED: nothing was refunded"
 		}
 		return "REVERSE REFUSED: the order is unchanged"
-	case fsm.StateEscalated:
+	case wbpay.StateEscalated:
 		return "NEEDS A PERSON: the outcome could not be settled — call CPS"
 	}
 	return fmt.Sprintf("UNFINISHED (state %s): run `wbpay-engine recover` to finish it", r.State)

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wbpay/wbpay"
-	"github.com/wbpay/wbpay/fsm"
 )
 
 // requestFunc runs one request's whole sequence on an open engine.
@@ -107,7 +106,7 @@ func (g *globals) awaitRecovery(ctx context.Context, eng *wbpay.Engine) error {
 			to += " (kept: the gateway is unreachable)"
 		}
 		fmt.Fprintf(g.stderr, "  %s %s: %s -> %s\n", r.Operation, r.TransactionID, r.From, to)
-		if r.Result != nil && r.Result.State == fsm.StateEscalated {
+		if r.Result != nil && r.Result.State == wbpay.StateEscalated {
 			fmt.Fprintln(g.stderr, "    NEEDS A PERSON: call CPS (see `wbpay-engine show "+r.TransactionID+"`)")
 		}
 	}

@@ -2,11 +2,11 @@ package command
 
 import (
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/config"
+	"github.com/wbpay/wbpay/layout"
 	"github.com/wbpay/wbpay/logging"
 )
 
@@ -22,11 +22,11 @@ func (g *globals) startOver() error {
 	if err := g.checkHome(); err != nil {
 		return err
 	}
-	cfg, err := config.Load(filepath.Join(g.home, config.FileName))
+	cfg, err := config.Load(layout.Home(g.home).Conf())
 	if err != nil {
 		return withExit(ExitLibrary, err)
 	}
-	lg, err := logging.Open(logging.Options{Dir: filepath.Join(g.home, logDirName), Level: cfg.LogLevel, Expire: cfg.LogExpire})
+	lg, err := logging.Open(logging.Options{Dir: layout.Home(g.home).Log(), Level: cfg.LogLevel, Expire: cfg.LogExpire})
 	if err != nil {
 		return withExit(ExitLibrary, fmt.Errorf("open the log: %w", err))
 	}
@@ -43,6 +43,6 @@ func (g *globals) startOver() error {
 		return nil
 	}
 	fmt.Fprintf(g.stdout, "gave up the lost journal %s of %s (logged in %s); the next start creates a new journal\n",
-		id, g.home, filepath.Join(g.home, logDirName))
+		id, g.home, layout.Home(g.home).Log())
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wbpay/wbpay"
-	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/journal"
 	"github.com/wbpay/wbpay/paytree"
 )
@@ -65,7 +64,7 @@ func (a *approval) stop() {
 func (a *approval) deadline(id string) time.Time {
 	cfg := a.eng.Config()
 	since := a.g.clk().Now()
-	if t, err := a.eng.Journal().Get(id); err == nil && !t.WaitingSince.IsZero() {
+	if t, err := a.eng.Audit().Get(id); err == nil && !t.WaitingSince.IsZero() {
 		since = t.WaitingSince
 	}
 	return since.Add(cfg.PayConfirmPollingTimeout)
@@ -233,7 +232,7 @@ func (g *globals) startProgress(ctx context.Context, eng *wbpay.Engine) *progres
 		defer p.wg.Done()
 		tick := g.clk().NewTicker(200 * time.Millisecond)
 		defer tick.Stop()
-		seen := map[string]fsm.State{}
+		seen := map[string]wbpay.State{}
 		down := false // recovery waits for an unreachable gateway
 		for {
 			select {
@@ -252,7 +251,7 @@ func (g *globals) startProgress(ctx context.Context, eng *wbpay.Engine) *progres
 					fmt.Fprintf(g.stderr, "\r\033[Kthe gateway accepts connections again: resuming\n")
 				}
 			}
-			txns, err := eng.Journal().Unfinished()
+			txns, err := eng.Audit().Unfinished()
 			if err != nil {
 				continue
 			}
@@ -284,24 +283,24 @@ func waitingFor(eng *wbpay.Engine, g *globals, t *journal.Txn) string {
 		timeout = g.httpTimeout
 	}
 	switch t.State {
-	case fsm.StateSending:
+	case wbpay.StateSending:
 		return fmt.Sprintf("sent; waiting for the gateway's answer (at most %s)", timeout)
-	case fsm.StateUnknown:
+	case wbpay.StateUnknown:
 		return fmt.Sprintf("the answer did not arrive; asking the gateway what happened in %s", cfg.RequestConfirmInterval)
-	case fsm.StateConfirming:
+	case wbpay.StateConfirming:
 		if !t.WaitingSince.IsZero() && t.Op == paytree.OpPay {
 			return "asking the gateway whether the customer has approved"
 		}
 		return fmt.Sprintf("asking the gateway what happened (confirm; at most %s per question, %d question(s))", timeout, cfg.RequestConfirmNum)
-	case fsm.StateWaiting:
+	case wbpay.StateWaiting:
 		left := cfg.PayConfirmPollingTimeout
 		if !t.WaitingSince.IsZero() {
 			left = max(t.WaitingSince.Add(cfg.PayConfirmPollingTimeout).Sub(g.clk().Now()).Round(time.Second), 0)
 		}
 		return fmt.Sprintf("waiting for the customer to approve on their phone (gives up in %s)", left)
-	case fsm.StateResending:
+	case wbpay.StateResending:
 		return fmt.Sprintf("resending it with the same request id (at most %s)", timeout)
-	case fsm.StateReversing:
+	case wbpay.StateReversing:
 		return fmt.Sprintf("undoing it (reverse) so that nothing stays charged (at most %s per attempt)", timeout)
 	}
 	return ""
