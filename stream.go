@@ -59,11 +59,21 @@ func (e *Engine) StreamAfter(after uint64, fn func(StreamEvent) error) error {
 		}
 		return nil
 	}
-	err := e.journal.EntriesFrom(max(after>>3, 1), func(en journal.Entry) error {
+	// Start at the entry of after, unless all of its events are known to
+	// be at or below after: a follower that has had a whole entry asks
+	// for what follows it, and the entry need not be read (decoded and
+	// hash-checked) again.
+	from := max(after>>3, 1)
+	if after&7 >= maxRaised || e.stream.entryDone(after) {
+		from = after>>3 + 1
+	}
+	err := e.journal.EntriesFrom(from, func(en journal.Entry) error {
 		if err := emitVolatile(StreamID(en.Seq, 0)); err != nil {
 			return err
 		}
-		for _, ev := range streamEvents(en) {
+		evs := streamEvents(en)
+		e.stream.noteEntry(en.Seq, evs[len(evs)-1].ID)
+		for _, ev := range evs {
 			if ev.ID <= after {
 				continue
 			}
@@ -134,6 +144,26 @@ type eventStream struct {
 	mu       sync.Mutex
 	volatile []StreamEvent // the latest few, oldest first
 	changed  chan struct{}
+	// The newest journal entry StreamAfter has expanded and the id of its
+	// last event (a committed entry never changes, so this cannot go stale).
+	seenSeq, seenLast uint64
+}
+
+// noteEntry records that entry seq's last event has id last.
+func (s *eventStream) noteEntry(seq, last uint64) {
+	s.mu.Lock()
+	if seq >= s.seenSeq {
+		s.seenSeq, s.seenLast = seq, last
+	}
+	s.mu.Unlock()
+}
+
+// entryDone reports whether every event of the entry of id after is known
+// to have an id at or below after.
+func (s *eventStream) entryDone(after uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seenSeq != 0 && after>>3 == s.seenSeq && after >= s.seenLast
 }
 
 // maxVolatile bounds the volatile events kept in memory.

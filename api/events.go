@@ -46,19 +46,75 @@ type frame struct {
 // transaction's snapshot t (nil when unknown): what /v1/events sends, for
 // in-process followers (the CLI's --events jsonl).
 func EventData(eng *wbpay.Engine, ev wbpay.StreamEvent, t *journal.Txn) []byte {
-	js, _ := json.Marshal(eventDataOf(eng, ev, t))
+	e := newEncoder(eng)
+	e.txns[ev.Entry.TxnID] = &encTxn{t: t}
+	return e.data(ev)
+}
+
+// encoder builds the frames of one pass over the stream. It reads each
+// transaction's snapshot once per pass (the events of one journal entry —
+// its transition, then the CompleteEvent or ErrorEvent raised with it —
+// all show the same snapshot), and the parts of its transaction object
+// that need more reads (the void deadline, the receipt) at most once.
+// A pass starts after the commit it reports, so nothing read is older
+// than the events; a new pass reads again.
+type encoder struct {
+	eng  *wbpay.Engine
+	txns map[string]*encTxn
+}
+
+// encTxn is one transaction as read in a pass.
+type encTxn struct {
+	t          *journal.Txn // nil when it cannot be read
+	base       *txnBody     // txnNoReceipt of t, once built
+	receipt    *wbpay.Receipt
+	hasReceipt bool
+}
+
+func newEncoder(eng *wbpay.Engine) *encoder {
+	return &encoder{eng: eng, txns: map[string]*encTxn{}}
+}
+
+// reset forgets what the pass read.
+func (e *encoder) reset() { clear(e.txns) }
+
+// txn returns transaction id as read in this pass.
+func (e *encoder) txn(id string) *encTxn {
+	if et, ok := e.txns[id]; ok {
+		return et
+	}
+	et := &encTxn{}
+	if id != "" {
+		et.t, _ = e.eng.Audit().Get(id)
+	}
+	e.txns[id] = et
+	return et
+}
+
+// data is the JSON of ev's data line.
+func (e *encoder) data(ev wbpay.StreamEvent) []byte {
+	js, _ := json.Marshal(e.dataOf(ev))
 	return js
 }
 
-// eventDataOf is the data object of ev.
-func eventDataOf(eng *wbpay.Engine, ev wbpay.StreamEvent, t *journal.Txn) eventData {
+// dataOf is the data object of ev.
+func (e *encoder) dataOf(ev wbpay.StreamEvent) eventData {
 	d := eventData{TransactionID: ev.Entry.TxnID, Final: ev.Final}
 	op := paytree.Operation(0)
-	if t != nil {
-		op = t.Op
-		b := txnNoReceipt(eng, t)
-		if ev.Final && ev.Kind != wbpay.StreamState {
-			b = txnOf(eng, t) // the final event carries the receipt
+	if et := e.txn(ev.Entry.TxnID); et.t != nil {
+		op = et.t.Op
+		if et.base == nil {
+			b := txnNoReceipt(e.eng, et.t)
+			et.base = &b
+		}
+		b := *et.base // overlay replaces fields, never writes through them
+		if ev.Final && ev.Kind != wbpay.StreamState && et.t.State.Terminal() {
+			// The final event carries the receipt (txnOf).
+			if !et.hasReceipt {
+				et.receipt, _ = e.eng.Receipt(et.t.ID)
+				et.hasReceipt = true
+			}
+			b.Receipt = et.receipt
 		}
 		overlay(&b, ev)
 		d.Transaction = &b
@@ -76,10 +132,9 @@ func eventDataOf(eng *wbpay.Engine, ev wbpay.StreamEvent, t *journal.Txn) eventD
 	return d
 }
 
-// encodeEvent builds the SSE frame of ev with the transaction snapshot t
-// (nil when it cannot be read).
-func encodeEvent(eng *wbpay.Engine, ev wbpay.StreamEvent, t *journal.Txn) frame {
-	js := EventData(eng, ev, t)
+// frame builds the SSE frame of ev.
+func (e *encoder) frame(ev wbpay.StreamEvent) frame {
+	js := e.data(ev)
 	var b bytes.Buffer
 	b.Grow(len(js) + 48)
 	b.WriteString("id: ")
@@ -137,24 +192,32 @@ var errHubStop = errors.New("hub stopped")
 
 func (h *hub) run() {
 	defer close(h.done)
-	cache := map[string]*journal.Txn{}
+	enc := newEncoder(h.eng)
+	var batch []frame
 	for {
 		changed := h.eng.StreamChanged()
-		clear(cache)
+		enc.reset()
+		// Encode what the pass finds, then hand it to the clients at once:
+		// the events of one commit reach a client's connection together
+		// (one write), and a client sees them in order either way.
 		err := h.eng.StreamAfter(h.last, func(ev wbpay.StreamEvent) error {
 			select {
 			case <-h.stop:
 				return errHubStop
 			default:
 			}
-			t, ok := cache[ev.Entry.TxnID]
-			if !ok && ev.Entry.TxnID != "" {
-				t, _ = h.eng.Audit().Get(ev.Entry.TxnID)
-				cache[ev.Entry.TxnID] = t
+			batch = append(batch, enc.frame(ev))
+			if len(batch) >= maxBatch {
+				h.broadcast(batch...)
+				batch = batch[:0]
 			}
-			h.broadcast(encodeEvent(h.eng, ev, t))
 			return nil
 		})
+		if len(batch) > 0 && !errors.Is(err, errHubStop) {
+			h.broadcast(batch...)
+		}
+		clear(batch) // the frames' memory belongs to the clients now
+		batch = batch[:0]
 		if errors.Is(err, errHubStop) {
 			return
 		}
@@ -171,19 +234,40 @@ func (h *hub) run() {
 	}
 }
 
-func (h *hub) broadcast(f frame) {
+// maxBatch bounds the frames the hub encodes before handing them out (a
+// pass over a long stretch of the stream, e.g. after recovery, does not
+// hold its events back until the end).
+const maxBatch = 64
+
+// broadcast hands frames, in order, to every client. A client whose
+// buffer is full is dropped; the hub never waits.
+func (h *hub) broadcast(frames ...frame) {
+	if len(frames) == 0 {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.last = f.id
+	h.last = frames[len(frames)-1].id
 	for c := range h.clients {
-		select {
-		case c.ch <- f:
-		default:
-			c.dropped = true
-			delete(h.clients, c)
-			close(c.ch)
-			h.log.Warn("event stream: a client did not keep up and was dropped", zap.Uint64("event-id", f.id))
+		for _, f := range frames {
+			if !c.offer(f) {
+				c.dropped = true
+				delete(h.clients, c)
+				close(c.ch)
+				h.log.Warn("event stream: a client did not keep up and was dropped", zap.Uint64("event-id", f.id))
+				break
+			}
 		}
+	}
+}
+
+// offer queues f for c unless c's buffer is full.
+func (c *sseClient) offer(f frame) bool {
+	select {
+	case c.ch <- f:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -278,37 +362,37 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	// then the connection closes, so the client notices and reconnects.
 	h.Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
-	write := func(b []byte) bool {
+	// put writes b into the answer's buffer (it reaches the connection
+	// when the buffer is full or at flush), each write bounded in time.
+	put := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
-		if _, err := w.Write(b); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
+		_, err := w.Write(b)
+		return err == nil
 	}
-	if !write([]byte(": wbpay events\n\n")) {
+	flush := func() bool { return rc.Flush() == nil }
+	if !put([]byte(": wbpay events\n\n")) || !flush() {
 		if c != nil {
 			s.hub.leave(c)
 		}
 		return
 	}
 	if replay {
+		enc := newEncoder(s.eng)
 		for c == nil {
-			cache := map[string]*journal.Txn{}
+			enc.reset()
 			err := s.eng.StreamAfter(pos, func(ev wbpay.StreamEvent) error {
-				t, ok := cache[ev.Entry.TxnID]
-				if !ok {
-					t, _ = s.eng.Audit().Get(ev.Entry.TxnID)
-					if len(cache) > 256 {
-						clear(cache)
-					}
-					cache[ev.Entry.TxnID] = t
+				if len(enc.txns) > 256 {
+					enc.reset()
 				}
-				if !write(encodeEvent(s.eng, ev, t).data) {
+				if !put(enc.frame(ev).data) {
 					return errClientGone
 				}
 				pos = ev.ID
 				return nil
 			})
+			if err == nil && !flush() {
+				err = errClientGone
+			}
 			if err != nil {
 				if !errors.Is(err, errClientGone) {
 					s.log.Error("event stream: replay", zap.Error(err))
@@ -330,18 +414,27 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case f, ok := <-c.ch:
-			if !ok {
-				return // dropped (too slow) or the daemon stops
+			// Write this frame and every one already queued behind it
+			// (the events of one commit come together), then flush once.
+			for ok {
+				if f.id > pos {
+					if !put(f.data) {
+						return
+					}
+					pos = f.id
+				}
+				select {
+				case f, ok = <-c.ch:
+					continue
+				default:
+				}
+				break
 			}
-			if f.id <= pos {
-				continue
+			if !flush() || !ok {
+				return // !ok: dropped (too slow) or the daemon stops
 			}
-			if !write(f.data) {
-				return
-			}
-			pos = f.id
 		case <-tick.C:
-			if !write([]byte(": keep-alive\n\n")) {
+			if !put([]byte(": keep-alive\n\n")) || !flush() {
 				return
 			}
 		case <-r.Context().Done():

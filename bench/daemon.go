@@ -274,17 +274,17 @@ func (d *served) pay(ctx context.Context, i int) error {
 	if resp.StatusCode != http.StatusAccepted {
 		return fmt.Errorf("API pay %d: HTTP %d: %s", i, resp.StatusCode, data)
 	}
-	var t struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(data, &t); err != nil {
-		return err
+	// The transaction's id, as a POS takes it: from Location (local-api.md
+	// section 2), without decoding the body.
+	txnID, ok := strings.CutPrefix(resp.Header.Get("Location"), "/v1/transactions/")
+	if !ok || txnID == "" {
+		return fmt.Errorf("API pay %d: 202 without a transaction Location: %q", i, resp.Header.Get("Location"))
 	}
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case id := <-d.finals:
-			if id == t.ID {
+			if id == txnID {
 				return nil
 			}
 		case <-timeout:
