@@ -312,7 +312,7 @@ func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, op string)
 		// write the answer wherever the scheduler puts this goroutine
 		// next (Gosched wakes an idle processor for it). Otherwise the
 		// sequence waits until the answer is written and this goroutine
-		// parks on the connection: about 0.15 ms added to every pay (the
+		// parks on the connection: 0.07–0.08 ms added to every pay (the
 		// profile in BENCHMARKS.md, "The daemon").
 		runtime.Gosched()
 	}
