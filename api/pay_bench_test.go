@@ -1,13 +1,8 @@
 package api_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,6 +15,7 @@ import (
 
 	"github.com/wbpay/wbpay"
 	"github.com/wbpay/wbpay/api"
+	"github.com/wbpay/wbpay/bench"
 	"github.com/wbpay/wbpay/fsm"
 	"github.com/wbpay/wbpay/internal/testgw"
 	"github.com/wbpay/wbpay/sim"
@@ -70,14 +66,9 @@ func startBenchGateway(b *testing.B) (*testgw.Gateway, string) {
 	return gw, dir
 }
 
-// apiClient is a POS on the API: one event stream, pays posted one by one.
-type apiClient struct {
-	url, token string
-	http       *http.Client
-	finals     chan string // transaction ids of final events, as parsed
-}
-
-func newAPIClient(b *testing.B, eng *wbpay.Engine) *apiClient {
+// newAPIClient serves eng's API on loopback and returns a payer (package
+// bench's, as the bench verb uses) holding its event stream open.
+func newAPIClient(b *testing.B, eng *wbpay.Engine) *bench.APIPayer {
 	b.Helper()
 	tok := strings.Repeat("cd", 32)
 	srv, err := api.New(api.Options{Engine: eng, Token: tok})
@@ -85,68 +76,10 @@ func newAPIClient(b *testing.B, eng *wbpay.Engine) *apiClient {
 	hs := httptest.NewServer(srv.Handler())
 	b.Cleanup(hs.Close)
 	b.Cleanup(srv.BeginClose)
-	c := &apiClient{url: hs.URL, token: tok, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}, finals: make(chan string, 64)}
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/v1/events", nil)
+	c, err := bench.NewAPIPayer(hs.URL, tok, benchUserCode)
 	require.NoError(b, err)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := c.http.Do(req)
-	require.NoError(b, err)
-	require.Equal(b, http.StatusOK, resp.StatusCode)
-	go func() {
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			if !bytes.HasPrefix(line, []byte("data: ")) {
-				continue
-			}
-			var ev struct {
-				TransactionID string `json:"transactionId"`
-				Final         bool   `json:"final"`
-			}
-			if json.Unmarshal(line[6:], &ev) == nil && ev.Final {
-				c.finals <- ev.TransactionID
-			}
-		}
-	}()
+	b.Cleanup(c.Close)
 	return c
-}
-
-// pay posts pay i and waits for its final event.
-func (c *apiClient) pay(i int) error {
-	body := fmt.Sprintf(`{"payType":"PAYPAY","amount":%d,"userCode":"%s","receiptNo":"A%d"}`, 1000+i%1000, benchUserCode, i)
-	req, err := http.NewRequest(http.MethodPost, c.url+"/v1/pay", strings.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("pay %d: HTTP %d: %s", i, resp.StatusCode, data)
-	}
-	txnID, ok := strings.CutPrefix(resp.Header.Get("Location"), "/v1/transactions/")
-	if !ok || txnID == "" {
-		return fmt.Errorf("pay %d: 202 without a transaction Location: %q", i, resp.Header.Get("Location"))
-	}
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case id := <-c.finals:
-			if id == txnID {
-				return nil
-			}
-		case <-timeout:
-			return fmt.Errorf("pay %d: no final event", i)
-		}
-	}
 }
 
 // p50s collects per-pay durations for a median metric (the means of a
@@ -186,11 +119,12 @@ func payRigs(b *testing.B) (apiPay, syncPay func(int) error) {
 		}
 		return err
 	}
+	apiPay = func(i int) error { return c.Pay(context.Background(), i) }
 	for i := range 20 { // warm the connections, the journals and the code
-		require.NoError(b, c.pay(-1-i))
+		require.NoError(b, apiPay(-1-i))
 		require.NoError(b, syncPay(-1-i))
 	}
-	return c.pay, syncPay
+	return apiPay, syncPay
 }
 
 // BenchmarkPay times one pay through the API (api: POST /v1/pay until its

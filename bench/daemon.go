@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -119,7 +118,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (*DaemonReport, error) {
 
 	ai, ei, fi := 0, 0, 0
 	runs := []func(int, *Sample) error{
-		func(n int, s *Sample) error { return timed(n, s, func() error { ai++; return d.pay(ctx, ai) }) },
+		func(n int, s *Sample) error { return timed(n, s, func() error { ai++; return d.Pay(ctx, ai) }) },
 		func(n int, s *Sample) error {
 			return timed(n, s, func() error { ei++; return enginePay(ctx, eng, ei) })
 		},
@@ -149,7 +148,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (*DaemonReport, error) {
 
 	if cfg.RSSPays > 0 {
 		for ai < cfg.RSSPays {
-			if err := d.pay(ctx, ai+1); err != nil {
+			if err := d.Pay(ctx, ai+1); err != nil {
 				return nil, err
 			}
 			ai++
@@ -193,13 +192,9 @@ func timed(n int, s *Sample, fn func() error) error {
 
 // served is a running daemon child with an open event stream.
 type served struct {
-	cmd    *exec.Cmd
-	url    string
-	token  string
-	client *http.Client
-	finals chan string // transaction ids of final events
-	cancel context.CancelFunc
-	once   sync.Once
+	*APIPayer
+	cmd  *exec.Cmd
+	once sync.Once
 }
 
 func startServe(ctx context.Context, run ServeRunner, home string) (*served, error) {
@@ -209,12 +204,13 @@ func startServe(ctx context.Context, run ServeRunner, home string) (*served, err
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	d := &served{cmd: cmd, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}, finals: make(chan string, 64)}
+	d := &served{cmd: cmd}
+	var url string
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		info, err := api.ReadServeFile(home)
 		if err == nil && info.PID == cmd.Process.Pid {
-			d.url = info.URL
+			url = info.URL
 			break
 		}
 		if time.Now().After(deadline) {
@@ -229,68 +225,11 @@ func startServe(ctx context.Context, run ServeRunner, home string) (*served, err
 		d.stop()
 		return nil, err
 	}
-	d.token = tok
-	sctx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
-	req, _ := http.NewRequestWithContext(sctx, http.MethodGet, d.url+"/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := d.client.Do(req)
-	if err != nil {
+	if d.APIPayer, err = NewAPIPayer(url, tok, historyCode); err != nil {
 		d.stop()
 		return nil, err
 	}
-	go func() {
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			if !bytes.HasPrefix(line, []byte("data: ")) {
-				continue
-			}
-			var ev struct {
-				TransactionID string `json:"transactionId"`
-				Final         bool   `json:"final"`
-			}
-			if json.Unmarshal(line[6:], &ev) == nil && ev.Final {
-				d.finals <- ev.TransactionID
-			}
-		}
-	}()
 	return d, nil
-}
-
-// pay posts pay i and waits for its final event.
-func (d *served) pay(ctx context.Context, i int) error {
-	body := fmt.Sprintf(`{"payType":"PAYPAY","amount":%d,"userCode":"%s","receiptNo":"A%d"}`, 1000+i%1000, historyCode, i)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.url+"/v1/pay", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+d.token)
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return err
-	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("API pay %d: HTTP %d: %s", i, resp.StatusCode, data)
-	}
-	// The transaction's id, as a POS takes it: from Location (local-api.md
-	// section 2), without decoding the body.
-	txnID, ok := strings.CutPrefix(resp.Header.Get("Location"), "/v1/transactions/")
-	if !ok || txnID == "" {
-		return fmt.Errorf("API pay %d: 202 without a transaction Location: %q", i, resp.Header.Get("Location"))
-	}
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case id := <-d.finals:
-			if id == txnID {
-				return nil
-			}
-		case <-timeout:
-			return fmt.Errorf("API pay %d: no final event", i)
-		}
-	}
 }
 
 // peakRSS reads the daemon's VmHWM.
@@ -305,8 +244,8 @@ func (d *served) peakRSS() (int64, error) {
 
 func (d *served) stop() {
 	d.once.Do(func() {
-		if d.cancel != nil {
-			d.cancel()
+		if d.APIPayer != nil {
+			d.Close()
 		}
 		_ = d.cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
