@@ -335,7 +335,7 @@ var requestNames = map[string]string{
 // checkFields returns L0003 naming the request field at fault when the
 // wire fields f of op (v1: the auto-detect pay) break the contract's table
 // (paytree.RequestTable); c is the request's channel, named when payType is
-// at fault.
+// at fault (refunds and reverses have none: paytree.AutoDetect).
 func checkFields(op paytree.Operation, v1 bool, f paytree.Fields, c Channel) error {
 	if !c.Valid() {
 		return errorf(paytree.L0003, "PayType %d is not a known channel", int(c))
@@ -437,7 +437,7 @@ func (e *Engine) newRefund(req *RefundRequest) (*run, error) {
 	setIf(op, paytree.FOrderID, req.OrderID)
 	setIf(op, paytree.FRefundReason, req.RefundReason)
 	setIf(op, paytree.FRemark, req.Remark)
-	if err := firstErr(checkFields(paytree.OpRefund, false, op, 0), checkKey(req.IdempotencyKey)); err != nil {
+	if err := firstErr(checkFields(paytree.OpRefund, false, op, paytree.AutoDetect), checkKey(req.IdempotencyKey)); err != nil {
 		return nil, err
 	}
 	return e.newRun(paytree.OpRefund, op, nil, func(t *journal.Txn) {
@@ -453,7 +453,7 @@ func (e *Engine) newReverse(req *ReverseRequest) (*run, error) {
 	}
 	op := paytree.Fields{}
 	setIf(op, paytree.FOrderID, req.OrderID)
-	if err := firstErr(checkFields(paytree.OpReverse, false, op, 0), checkKey(req.IdempotencyKey)); err != nil {
+	if err := firstErr(checkFields(paytree.OpReverse, false, op, paytree.AutoDetect), checkKey(req.IdempotencyKey)); err != nil {
 		return nil, err
 	}
 	return e.newRun(paytree.OpReverse, op, nil, func(t *journal.Txn) {
