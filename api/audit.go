@@ -89,33 +89,33 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := struct {
-		Transactions []txnBody `json:"transactions"`
-	}{Transactions: make([]txnBody, 0, len(txns))}
+		Transactions []Transaction `json:"transactions"`
+	}{Transactions: make([]Transaction, 0, len(txns))}
 	for _, t := range txns {
 		out.Transactions = append(out.Transactions, txnOf(s.eng, t))
 	}
 	writeJSONAnswer(w, http.StatusOK, out)
 }
 
-// entryBody is one journal entry of /entries.
-type entryBody struct {
-	Seq        uint64     `json:"seq"`
-	Time       string     `json:"time"`
-	Event      string     `json:"event"`
-	From       string     `json:"from"`
-	To         string     `json:"to"`
-	RequestID  *string    `json:"requestId"`
-	Kind       *string    `json:"kind"`
-	HTTP       *string    `json:"http"`
-	ResultCode *string    `json:"resultCode"`
-	Error      *errorBody `json:"error"`
-	Note       *string    `json:"note"`
-	PrevHash   string     `json:"prevHash"`
-	Hash       string     `json:"hash"`
+// Entry is one journal entry of /entries.
+type Entry struct {
+	Seq        uint64       `json:"seq"`
+	Time       string       `json:"time"`
+	Event      string       `json:"event"`
+	From       string       `json:"from"`
+	To         string       `json:"to"`
+	RequestID  *string      `json:"requestId"`
+	Kind       *string      `json:"kind"`
+	HTTP       *string      `json:"http"`
+	ResultCode *string      `json:"resultCode"`
+	Error      *ErrorObject `json:"error"`
+	Note       *string      `json:"note"`
+	PrevHash   string       `json:"prevHash"`
+	Hash       string       `json:"hash"`
 }
 
-func toEntry(e journal.Entry) entryBody {
-	return entryBody{Seq: e.Seq, Time: rfc3339(e.Time), Event: string(e.Event), From: string(e.From), To: string(e.To),
+func toEntry(e journal.Entry) Entry {
+	return Entry{Seq: e.Seq, Time: rfc3339(e.Time), Event: string(e.Event), From: string(e.From), To: string(e.To),
 		RequestID: strPtr(e.RequestID), Kind: strPtr(e.Kind), HTTP: strPtr(e.HTTP), ResultCode: strPtr(e.ResultCode),
 		Error: errorFromInfo(e.Error), Note: strPtr(e.Note), PrevHash: e.PrevHash, Hash: e.Hash}
 }
@@ -133,17 +133,17 @@ func (s *Server) serveEntries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := struct {
-		TransactionID string      `json:"transactionId"`
-		Entries       []entryBody `json:"entries"`
-	}{TransactionID: id, Entries: make([]entryBody, 0, len(entries))}
+		TransactionID string  `json:"transactionId"`
+		Entries       []Entry `json:"entries"`
+	}{TransactionID: id, Entries: make([]Entry, 0, len(entries))}
 	for _, e := range entries {
 		out.Entries = append(out.Entries, toEntry(e))
 	}
 	writeJSONAnswer(w, http.StatusOK, out)
 }
 
-// verifyBody is /v1/verify (the CLI's verify -o json).
-type verifyBody struct {
+// VerifyReport is /v1/verify (the CLI's verify -o json).
+type VerifyReport struct {
 	OK           bool    `json:"ok"`
 	Entries      uint64  `json:"entries"`
 	Transactions uint64  `json:"transactions"`
@@ -166,7 +166,7 @@ func (s *Server) serveVerify(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, newAPIError(http.StatusInternalServerError, codeJournal, "verify: "+err.Error()))
 		return
 	}
-	v := verifyBody{OK: err == nil, Entries: rep.Entries, Transactions: rep.Txns, LastSeq: rep.LastSeq, LastHash: rep.LastHash}
+	v := VerifyReport{OK: err == nil, Entries: rep.Entries, Transactions: rep.Txns, LastSeq: rep.LastSeq, LastHash: rep.LastHash}
 	if err != nil {
 		v.Error = strPtr(err.Error())
 		var ce *journal.CorruptError

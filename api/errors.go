@@ -35,8 +35,8 @@ const (
 	codeAuth      = paytree.L0011
 )
 
-// errorBody is the JSON error object of local-api.md section 2.
-type errorBody struct {
+// ErrorObject is the JSON error object of local-api.md section 2.
+type ErrorObject struct {
 	Type    int    `json:"type"`
 	Code    string `json:"code"`
 	SubCode string `json:"subCode"`
@@ -48,7 +48,7 @@ type errorBody struct {
 // apiError is an error answer: its status and its object.
 type apiError struct {
 	status int
-	body   errorBody
+	body   ErrorObject
 }
 
 func (e *apiError) Error() string { return e.body.Code + ": " + e.body.Message }
@@ -69,7 +69,7 @@ func newAPIError(status int, code, detail string) *apiError {
 	if detail != "" {
 		msg += ": " + detail
 	}
-	return &apiError{status: status, body: errorBody{Type: int(def.Type), Code: code, Message: msg, Action: def.Action.String()}}
+	return &apiError{status: status, body: ErrorObject{Type: int(def.Type), Code: code, Message: msg, Action: def.Action.String()}}
 }
 
 // badField is a 400 L0003 naming field.
@@ -101,7 +101,7 @@ func fromEngine(err error, recovering bool) *apiError {
 	case codeClosed:
 		status = http.StatusServiceUnavailable
 	}
-	e := &apiError{status: status, body: errorBody{Type: int(we.Type), Code: we.Code, SubCode: we.SubCode, Message: we.Message, Action: we.Action.String()}}
+	e := &apiError{status: status, body: ErrorObject{Type: int(we.Type), Code: we.Code, SubCode: we.SubCode, Message: we.Message, Action: we.Action.String()}}
 	if we.Code == codeBadField {
 		e.body.Field = engineField(we.Message)
 	}

@@ -19,12 +19,12 @@ import (
 
 // eventData is the data line of an SSE event (local-api.md section 4).
 type eventData struct {
-	TransactionID string     `json:"transactionId"`
-	RequestType   string     `json:"requestType"`
-	Final         bool       `json:"final"`
-	Recovered     bool       `json:"recovered"`
-	Transaction   *txnBody   `json:"transaction"`
-	Error         *errorBody `json:"error"`
+	TransactionID string       `json:"transactionId"`
+	RequestType   string       `json:"requestType"`
+	Final         bool         `json:"final"`
+	Recovered     bool         `json:"recovered"`
+	Transaction   *Transaction `json:"transaction"`
+	Error         *ErrorObject `json:"error"`
 }
 
 // requestTypeName is the library spec's name of a request type.
@@ -66,7 +66,7 @@ type encoder struct {
 // encTxn is one transaction as read in a pass.
 type encTxn struct {
 	t          *journal.Txn // nil when it cannot be read
-	base       *txnBody     // txnNoReceipt of t, once built
+	base       *Transaction // txnNoReceipt of t, once built
 	receipt    *wbpay.Receipt
 	hasReceipt bool
 }

@@ -206,7 +206,7 @@ func writeJSONAnswer(w http.ResponseWriter, status int, v any) {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *apiError) {
 	s.log.Info("api: refused", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Int("status", e.status), zap.String("code", e.body.Code), zap.String("field", e.body.Field))
 	writeJSONAnswer(w, e.status, struct {
-		Error errorBody `json:"error"`
+		Error ErrorObject `json:"error"`
 	}{e.body})
 }
 

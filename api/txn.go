@@ -10,28 +10,28 @@ import (
 	"github.com/wbpay/wbpay/paytree"
 )
 
-// txnBody is the transaction object of local-api.md section 3. Fields that
+// Transaction is the transaction object of local-api.md section 3. Fields that
 // are not known (yet) are null, never omitted.
-type txnBody struct {
-	ID             string     `json:"id"`
-	Operation      string     `json:"operation"`
-	State          string     `json:"state"`
-	TransStatus    *string    `json:"transStatus"`
-	OrderID        *string    `json:"orderId"`
-	Amount         int64      `json:"amount"`
-	RefundAmount   *int64     `json:"refundAmount"`
-	RefundedTotal  *int64     `json:"refundedTotal"`
-	PayType        *string    `json:"payType"`
-	ReceiptNo      *string    `json:"receiptNo"`
-	TransTime      *string    `json:"transTime"`
-	CreatedAt      string     `json:"createdAt"`
-	UpdatedAt      string     `json:"updatedAt"`
-	Recovered      bool       `json:"recovered"`
-	NeedsPerson    bool       `json:"needsPerson"`
-	VoidUntil      *string    `json:"voidUntil"`
-	Error          *errorBody `json:"error"`
-	IdempotencyKey *string    `json:"idempotencyKey"`
-	UserCodeMasked *string    `json:"userCodeMasked"`
+type Transaction struct {
+	ID             string       `json:"id"`
+	Operation      string       `json:"operation"`
+	State          string       `json:"state"`
+	TransStatus    *string      `json:"transStatus"`
+	OrderID        *string      `json:"orderId"`
+	Amount         int64        `json:"amount"`
+	RefundAmount   *int64       `json:"refundAmount"`
+	RefundedTotal  *int64       `json:"refundedTotal"`
+	PayType        *string      `json:"payType"`
+	ReceiptNo      *string      `json:"receiptNo"`
+	TransTime      *string      `json:"transTime"`
+	CreatedAt      string       `json:"createdAt"`
+	UpdatedAt      string       `json:"updatedAt"`
+	Recovered      bool         `json:"recovered"`
+	NeedsPerson    bool         `json:"needsPerson"`
+	VoidUntil      *string      `json:"voidUntil"`
+	Error          *ErrorObject `json:"error"`
+	IdempotencyKey *string      `json:"idempotencyKey"`
+	UserCodeMasked *string      `json:"userCodeMasked"`
 	// Receipt is what a slip needs (brand, store, JST time, …) once the
 	// transaction is finished; null before.
 	Receipt *wbpay.Receipt `json:"receipt"`
@@ -83,23 +83,23 @@ func succeeded(t *journal.Txn) bool {
 }
 
 // errorFromInfo is a journaled error as an error object.
-func errorFromInfo(i *journal.ErrorInfo) *errorBody {
+func errorFromInfo(i *journal.ErrorInfo) *ErrorObject {
 	if i == nil {
 		return nil
 	}
-	return &errorBody{Type: i.Type, Code: i.Code, SubCode: i.SubCode, Message: i.Message, Action: i.Action}
+	return &ErrorObject{Type: i.Type, Code: i.Code, SubCode: i.SubCode, Message: i.Message, Action: i.Action}
 }
 
-func errorFromEngine(e *wbpay.Error) *errorBody {
+func errorFromEngine(e *wbpay.Error) *ErrorObject {
 	if e == nil {
 		return nil
 	}
-	return &errorBody{Type: int(e.Type), Code: e.Code, SubCode: e.SubCode, Message: e.Message, Action: e.Action.String()}
+	return &ErrorObject{Type: int(e.Type), Code: e.Code, SubCode: e.SubCode, Message: e.Message, Action: e.Action.String()}
 }
 
 // toTxn is the transaction object of a journal snapshot.
-func toTxn(t *journal.Txn) txnBody {
-	b := txnBody{
+func toTxn(t *journal.Txn) Transaction {
+	b := Transaction{
 		ID: t.ID, Operation: t.Op.String(), State: string(t.State),
 		TransStatus: statusPtr(paytree.TransStatus(t.TransStatus)), OrderID: strPtr(t.OrderID), Amount: t.Amount,
 		PayType: strPtr(t.PayType), ReceiptNo: strPtr(t.ReceiptNo), TransTime: wireTime(t.Request["_transTime"]),
@@ -143,7 +143,7 @@ func voidUntil(eng *wbpay.Engine, t *journal.Txn) *string {
 }
 
 // txnOf is toTxn with the void deadline and, once finished, the receipt.
-func txnOf(eng *wbpay.Engine, t *journal.Txn) txnBody {
+func txnOf(eng *wbpay.Engine, t *journal.Txn) Transaction {
 	b := txnNoReceipt(eng, t)
 	if t.State.Terminal() {
 		b.Receipt, _ = eng.Receipt(t.ID) // nil when it has none (a day's close)
@@ -153,7 +153,7 @@ func txnOf(eng *wbpay.Engine, t *journal.Txn) txnBody {
 
 // txnNoReceipt is txnOf without the receipt (events but the final one:
 // the receipt's reads stay off the path of every progress event).
-func txnNoReceipt(eng *wbpay.Engine, t *journal.Txn) txnBody {
+func txnNoReceipt(eng *wbpay.Engine, t *journal.Txn) Transaction {
 	b := toTxn(t)
 	b.VoidUntil = voidUntil(eng, t)
 	return b
@@ -162,7 +162,7 @@ func txnNoReceipt(eng *wbpay.Engine, t *journal.Txn) txnBody {
 // overlay sets what a stream event says about its transaction over the
 // current snapshot, so a replayed event shows the transaction as it was
 // when the event was raised.
-func overlay(b *txnBody, ev wbpay.StreamEvent) {
+func overlay(b *Transaction, ev wbpay.StreamEvent) {
 	en := ev.Entry
 	if en.To != "" {
 		b.State = string(en.To)

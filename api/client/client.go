@@ -50,28 +50,9 @@ func Discover(ctx context.Context, home string) (*Client, api.ServeInfo, error) 
 	return c, info, nil
 }
 
-// Transaction is the transaction object (local-api.md section 3).
-type Transaction struct {
-	ID             string  `json:"id"`
-	Operation      string  `json:"operation"`
-	State          string  `json:"state"`
-	TransStatus    *string `json:"transStatus"`
-	OrderID        *string `json:"orderId"`
-	Amount         int64   `json:"amount"`
-	RefundAmount   *int64  `json:"refundAmount"`
-	RefundedTotal  *int64  `json:"refundedTotal"`
-	PayType        *string `json:"payType"`
-	ReceiptNo      *string `json:"receiptNo"`
-	TransTime      *string `json:"transTime"`
-	CreatedAt      string  `json:"createdAt"`
-	UpdatedAt      string  `json:"updatedAt"`
-	Recovered      bool    `json:"recovered"`
-	NeedsPerson    bool    `json:"needsPerson"`
-	VoidUntil      *string `json:"voidUntil"`
-	Error          *Error  `json:"error"`
-	IdempotencyKey *string `json:"idempotencyKey"`
-	UserCodeMasked *string `json:"userCodeMasked"`
-}
+// Transaction is the transaction object (local-api.md section 3), as the
+// daemon writes it.
+type Transaction = api.Transaction
 
 // S returns *p or "".
 func S(p *string) string {
@@ -181,21 +162,7 @@ func (c *Client) Transactions(ctx context.Context, q url.Values) ([]Transaction,
 }
 
 // Entry is one journal entry of /entries.
-type Entry struct {
-	Seq        uint64  `json:"seq"`
-	Time       string  `json:"time"`
-	Event      string  `json:"event"`
-	From       string  `json:"from"`
-	To         string  `json:"to"`
-	RequestID  *string `json:"requestId"`
-	Kind       *string `json:"kind"`
-	HTTP       *string `json:"http"`
-	ResultCode *string `json:"resultCode"`
-	Error      *Error  `json:"error"`
-	Note       *string `json:"note"`
-	PrevHash   string  `json:"prevHash"`
-	Hash       string  `json:"hash"`
-}
+type Entry = api.Entry
 
 // Entries reads a transaction's journal timeline.
 func (c *Client) Entries(ctx context.Context, id string) ([]Entry, error) {
@@ -207,16 +174,7 @@ func (c *Client) Entries(ctx context.Context, id string) ([]Entry, error) {
 }
 
 // VerifyReport is /v1/verify.
-type VerifyReport struct {
-	OK           bool    `json:"ok"`
-	Entries      uint64  `json:"entries"`
-	Transactions uint64  `json:"transactions"`
-	LastSeq      uint64  `json:"lastSeq"`
-	LastHash     string  `json:"lastHash"`
-	Error        *string `json:"error"`
-	BadSeq       *uint64 `json:"badSeq"`
-	BadTxn       *string `json:"badTransactionId"`
-}
+type VerifyReport = api.VerifyReport
 
 // Verify asks the daemon to re-check the journal.
 func (c *Client) Verify(ctx context.Context) (VerifyReport, error) {
@@ -247,7 +205,7 @@ type Event struct {
 	Final         bool         `json:"final"`
 	Recovered     bool         `json:"recovered"`
 	Transaction   *Transaction `json:"transaction"`
-	Error         *Error       `json:"error"`
+	Error         *ErrorObject `json:"error"`
 }
 
 // Events follows /v1/events after id after (nil: live only) and calls fn

@@ -3,6 +3,8 @@ package client
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wbpay/wbpay/api"
 )
 
 // ErrNoDaemon is returned by Discover when no live daemon serves the home
@@ -11,14 +13,13 @@ var ErrNoDaemon = errors.New("client: no daemon serves this home")
 
 // Error is an error answer of the API (local-api.md section 2).
 type Error struct {
-	Status  int    `json:"-"`
-	Type    int    `json:"type"`
-	Code    string `json:"code"`
-	SubCode string `json:"subCode"`
-	Message string `json:"message"`
-	Action  string `json:"action"`
-	Field   string `json:"field,omitempty"`
+	Status int `json:"-"`
+	ErrorObject
 }
+
+// ErrorObject is the error object of local-api.md section 2 (in error
+// answers, transactions and events), as the daemon writes it.
+type ErrorObject = api.ErrorObject
 
 // Error returns "CODE: message (HTTP status)".
 func (e *Error) Error() string {

@@ -238,18 +238,17 @@ func (g *globals) pollConfirm(ctx context.Context, c *client.Client, stop chan s
 func (g *globals) daemonRefused(err error) error {
 	var ce *client.Error
 	if errors.As(err, &ce) {
-		we := &wbpay.Error{Type: paytree.ErrorType(ce.Type), Code: ce.Code, SubCode: ce.SubCode, Message: ce.Message}
-		we.Action, _ = paytree.ParseAction(ce.Action)
 		code := ExitLibrary
 		if ce.Code == paytree.L0003 {
 			code = ExitUsage
 		}
-		return withExit(code, we)
+		return withExit(code, errorOf(&ce.ErrorObject))
 	}
 	return withExit(ExitLibrary, fmt.Errorf("the daemon: %w", err))
 }
 
-func errorOf(e *client.Error) *wbpay.Error {
+// errorOf is the engine's error that the API's error object e stands for.
+func errorOf(e *client.ErrorObject) *wbpay.Error {
 	if e == nil {
 		return nil
 	}

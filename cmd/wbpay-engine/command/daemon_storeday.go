@@ -42,7 +42,7 @@ func (g *globals) retryRecovering(ctx context.Context, c *client.Client, f func(
 func (g *globals) daemonFailed(err error) error {
 	var ce *client.Error
 	if errors.As(err, &ce) {
-		return withExit(ExitLibrary, errorOf(ce))
+		return withExit(ExitLibrary, errorOf(&ce.ErrorObject))
 	}
 	return withExit(ExitLibrary, fmt.Errorf("the daemon: %w", err))
 }
