@@ -630,15 +630,23 @@ func (j *Journal) LastSeq() (uint64, error) {
 // meta reads the meta bucket in a read transaction of its own.
 func (j *Journal) meta() (journalMeta, error) {
 	var m journalMeta
-	err := j.view(&pos{where: "reading the meta"}, func(tx *bolt.Tx) error {
+	err := j.viewMeta("reading the meta", func(b *bolt.Bucket) (err error) {
+		m, err = readMetaBucket(j.path, b)
+		return err
+	})
+	return m, err
+}
+
+// viewMeta calls fn with the meta bucket in a read transaction of its own
+// (where names the read in errors).
+func (j *Journal) viewMeta(where string, fn func(*bolt.Bucket) error) error {
+	return j.view(&pos{where: where}, func(tx *bolt.Tx) error {
 		t, err := openTables(j.path, tx)
 		if err != nil {
 			return err
 		}
-		m, err = readMetaBucket(j.path, t.meta)
-		return err
+		return fn(t.meta)
 	})
-	return m, err
 }
 
 // Stats returns cheap counters and sizes; it reads no history.

@@ -111,12 +111,8 @@ func (j *Journal) RawEntries(from uint64, max int) ([]RawEntry, error) {
 // when none), reading the meta only.
 func (j *Journal) ShippedSeq() (uint64, error) {
 	var seq uint64
-	err := j.view(&pos{where: "meta"}, func(tx *bolt.Tx) error {
-		t, err := openTables(j.path, tx)
-		if err != nil {
-			return err
-		}
-		seq, err = readShipped(j.path, t.meta)
+	err := j.viewMeta("meta", func(b *bolt.Bucket) (err error) {
+		seq, err = readShipped(j.path, b)
 		return err
 	})
 	return seq, err
