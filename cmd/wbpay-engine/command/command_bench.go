@@ -112,19 +112,11 @@ func (g *globals) bench(cmd *cobra.Command, o *benchOptions) error {
 			return usageErrorf("--history %d: every size must be at least 1", n)
 		}
 	}
-	exe, err := os.Executable()
+	exe, work, done, err := g.benchWork(o, "wbpay-bench-*", "the RSS child")
 	if err != nil {
-		return withExit(ExitLibrary, fmt.Errorf("find this program for the RSS child: %w", err))
+		return err
 	}
-	work, err := os.MkdirTemp(o.dir, "wbpay-bench-*")
-	if err != nil {
-		return withExit(ExitLibrary, fmt.Errorf("work directory: %w", err))
-	}
-	if o.keep {
-		fmt.Fprintf(g.stderr, "bench: work directory %s (kept)\n", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
+	defer done()
 	cfg := bench.Config{Dir: work, BuildDir: o.buildDir, Pays: o.pays, Warmup: o.warmup, History: o.history,
 		Unfinished: o.unfinished, RSSPays: o.rssPays, Recovery: o.recovery, Progress: g.stderr,
 		Child: func(ctx context.Context, home string, pays int) *exec.Cmd {
@@ -191,4 +183,21 @@ func (g *globals) benchChild(ctx context.Context, o *benchOptions) error {
 		return withExit(ExitLibrary, err)
 	}
 	return nil
+}
+
+// benchWork returns this program (run again as the bench's child, role) and
+// a fresh work directory below --dir named by pattern, with the function
+// that removes it at the end (unless --keep, which says where it is).
+func (g *globals) benchWork(o *benchOptions, pattern, role string) (exe, work string, done func(), err error) {
+	if exe, err = os.Executable(); err != nil {
+		return "", "", nil, withExit(ExitLibrary, fmt.Errorf("find this program for %s: %w", role, err))
+	}
+	if work, err = os.MkdirTemp(o.dir, pattern); err != nil {
+		return "", "", nil, withExit(ExitLibrary, fmt.Errorf("work directory: %w", err))
+	}
+	if o.keep {
+		fmt.Fprintf(g.stderr, "bench: work directory %s (kept)\n", work)
+		return exe, work, func() {}, nil
+	}
+	return exe, work, func() { _ = os.RemoveAll(work) }, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 
@@ -17,19 +16,11 @@ import (
 // benchDaemon runs the daemon's measurements (bench --daemon): this binary
 // is the daemon child (`serve`).
 func (g *globals) benchDaemon(cmd *cobra.Command, o *benchOptions) error {
-	exe, err := os.Executable()
+	exe, work, done, err := g.benchWork(o, "wbpay-bench-daemon-*", "the daemon child")
 	if err != nil {
-		return withExit(ExitLibrary, fmt.Errorf("find this program for the daemon child: %w", err))
+		return err
 	}
-	work, err := os.MkdirTemp(o.dir, "wbpay-bench-daemon-*")
-	if err != nil {
-		return withExit(ExitLibrary, fmt.Errorf("work directory: %w", err))
-	}
-	if o.keep {
-		fmt.Fprintf(g.stderr, "bench: work directory %s (kept)\n", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
+	defer done()
 	history := 0
 	for _, n := range o.history {
 		history = max(history, n)
